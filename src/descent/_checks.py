@@ -1,0 +1,254 @@
+"""Argument validation: the one place where `descent` checks what it is given.
+
+Every public function in the package validates its arguments with these helpers, so a
+mistake fails at once, with a message that names the argument, instead of deep inside torch.
+The rules:
+
+- a value of the wrong *kind* (a str where a number belongs, a dict for a pair, a float
+  number of steps) raises ``TypeError``;
+- a value of the right kind but the wrong *size* or *range* (three numbers for a pair, a
+  negative lr, a NaN) raises ``ValueError``;
+- every message reads ``"<name> must be <rule>, got <value>"``.
+
+Each check returns the value in the form the library computes with (a float32 tensor, a
+Python ``float`` or ``int``), so callers write ``lr = check_lr(lr)`` and move on.
+
+Public helpers (stable names; other modules of the package import them), plus the type
+aliases ``PairLike`` and ``ArrayLike`` for signatures:
+
+=========================================  =================================================
+``as_pair(value, name)``                   two finite real numbers → float32 tensor ``(2,)``
+``check_x(x, name="x")``                   inputs → float32 tensor ``(n, 2)``, n ≥ 1
+``check_xy(x, y)``                         inputs and targets → ``(n, 2)`` and ``(n,)``
+``check_tensor(value, name)``              a floating-point ``torch.Tensor``, unchanged
+``check_param(a, name="a")``               a trainable ``(2,)`` leaf tensor, unchanged
+``check_float(value, name, positive=)``    a finite real number → ``float``
+``check_int(value, name, low=, high=)``    an int in ``low..high`` → ``int``
+``check_lr(lr)``                           a finite number > 0 → ``float``
+``check_steps(steps)``                     an int ≥ 0 → ``int``
+``check_n(n)``                             an int ≥ 1 → ``int``
+``check_batch_size(batch_size, n)``        ``None`` or an int in ``1..n``
+``check_seed(seed)``                       an int in ``0..2**64 - 1`` (what torch accepts)
+``check_choice(value, name, choices)``     one of a few strings → ``str``
+=========================================  =================================================
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "ArrayLike",
+    "PairLike",
+    "as_pair",
+    "check_batch_size",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_lr",
+    "check_n",
+    "check_param",
+    "check_seed",
+    "check_steps",
+    "check_tensor",
+    "check_x",
+    "check_xy",
+]
+
+PairLike = Sequence[float] | Tensor | np.ndarray
+"""What `as_pair` accepts: ``(3.0, 2.0)``, ``[3, 2]``, ``tensor([3., 2.])``, an array."""
+
+ArrayLike = Tensor | np.ndarray
+"""What `check_x` and `check_xy` accept."""
+
+MAX_SEED = 2**64 - 1  # torch.Generator.manual_seed accepts 0..2**64 - 1
+
+
+def _describe(value: Any) -> str:
+    """`repr` of a value plus its type, short enough for an error message."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _is_bool(value: Any) -> bool:
+    """True for Python and NumPy booleans (which would otherwise pass as the ints 0 and 1)."""
+    return isinstance(value, bool | np.bool_)
+
+
+def _is_real_dtype(dtype: torch.dtype) -> bool:
+    """True for the integer and floating dtypes: not bool, not complex."""
+    return dtype != torch.bool and not dtype.is_complex
+
+
+def _real(value: Any, name: str) -> float:
+    """A real number (Python, NumPy, or a 0-d real tensor/array) as a float; not a bool."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return float(value)
+    if isinstance(value, Tensor) and value.ndim == 0 and _is_real_dtype(value.dtype):
+        return float(value.item())
+    if isinstance(value, numbers.Real) and not _is_bool(value):
+        return float(value)
+    raise TypeError(f"{name} must be a real number, got {_describe(value)}")
+
+
+def check_float(value: Any, name: str, *, positive: bool = False) -> float:
+    """A finite real number (and > 0 if `positive`), as a Python float.
+
+    Accepts ``int``, ``float``, NumPy scalars and 0-d tensors; rejects ``bool`` (TypeError).
+    """
+    number = _real(value, name)
+    rule = "a finite number > 0" if positive else "a finite number"
+    if not math.isfinite(number) or (positive and number <= 0):
+        raise ValueError(f"{name} must be {rule}, got {number!r}")
+    return number
+
+
+def check_int(value: Any, name: str, *, low: int = 0, high: int | None = None) -> int:
+    """An integer in ``low..high`` (inclusive; no upper bound if `high` is None), as an int.
+
+    Accepts Python and NumPy integers; rejects ``bool`` and floats such as ``3.0`` (TypeError).
+    """
+    if _is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {_describe(value)}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        rule = f"an int >= {low}" if high is None else f"an int in {low}..{high}"
+        raise ValueError(f"{name} must be {rule}, got {number!r}")
+    return number
+
+
+def check_lr(lr: Any) -> float:
+    """The learning rate: a finite real number > 0, as a float."""
+    return check_float(lr, "lr", positive=True)
+
+
+def check_steps(steps: Any) -> int:
+    """The number of gradient steps: an int >= 0."""
+    return check_int(steps, "steps", low=0)
+
+
+def check_n(n: Any) -> int:
+    """The number of data points: an int >= 1."""
+    return check_int(n, "n", low=1)
+
+
+def check_seed(seed: Any) -> int:
+    """A seed for ``torch.Generator.manual_seed``: an int in ``0..2**64 - 1``."""
+    return check_int(seed, "seed", low=0, high=MAX_SEED)
+
+
+def check_batch_size(batch_size: Any, n: int) -> int | None:
+    """``None`` (full batch) or the number of rows per step: an int in ``1..n``."""
+    if batch_size is None:
+        return None
+    return check_int(batch_size, "batch_size", low=1, high=n)
+
+
+def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
+    """One of a few allowed strings (TypeError if not a str, ValueError if not a choice)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {_describe(value)}")
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_tensor(value: Any, name: str) -> Tensor:
+    """A floating-point ``torch.Tensor``, returned unchanged (same dtype, autograd graph kept)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {_describe(value)}")
+    if not value.dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+    return value
+
+
+def _real_tensor(value: Any, name: str) -> Tensor:
+    """A real-valued Tensor or ndarray as a detached float32 tensor (TypeError otherwise)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "iuf":
+            raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+        value = torch.from_numpy(np.asarray(value, dtype=np.float32).copy())
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {_describe(value)}")
+    if not _is_real_dtype(value.dtype):
+        raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
+    return value.detach().to(torch.float32)
+
+
+def _check_finite(t: Tensor, name: str) -> Tensor:
+    """`t` itself, if every entry is finite (ValueError otherwise)."""
+    finite = torch.isfinite(t)
+    if not finite.all():
+        bad = t[~finite]
+        raise ValueError(f"{name} must contain only finite numbers, got {bad.numel()} "
+                         f"non-finite (first: {bad[0].item()!r})")
+    return t
+
+
+def as_pair(value: PairLike, name: str) -> Tensor:
+    """Two finite real numbers, e.g. the parameters ``a = (slope, intercept)``.
+
+    Accepts a list or tuple of two numbers, or a tensor/array of shape ``(2,)``. Returns a
+    NEW float32 tensor of shape ``(2,)`` (detached: never an alias of the caller's tensor).
+    A str, dict, set, ... raises TypeError; the wrong length or a NaN/inf raises ValueError.
+    """
+    if isinstance(value, list | tuple):
+        if len(value) != 2:
+            raise ValueError(f"{name} must have exactly two numbers, got {len(value)}: {value!r}")
+        pair = torch.tensor([_real(v, f"each entry of {name}") for v in value])
+    elif isinstance(value, Tensor | np.ndarray):
+        pair = _real_tensor(value, name)
+        if pair.shape != (2,):
+            raise ValueError(f"{name} must have shape (2,), got {tuple(pair.shape)}")
+    else:
+        raise TypeError(f"{name} must be a list, tuple, tensor or array of two numbers, "
+                        f"got {_describe(value)}")
+    return _check_finite(pair.to(torch.float32).clone(), name)
+
+
+def check_x(x: ArrayLike, name: str = "x") -> Tensor:
+    """The inputs: a tensor (or array) of shape ``(n, 2)``, n ≥ 1, of finite real numbers.
+
+    Returns it as a detached float32 tensor (the same tensor when it already is one).
+    """
+    x = _real_tensor(x, name)
+    if x.ndim != 2 or x.shape[1] != 2 or x.shape[0] < 1:
+        raise ValueError(f"{name} must have shape (n, 2) with n >= 1, got {tuple(x.shape)}")
+    return _check_finite(x, name)
+
+
+def check_xy(x: ArrayLike, y: ArrayLike) -> tuple[Tensor, Tensor]:
+    """Inputs ``x`` of shape ``(n, 2)`` and targets ``y`` of shape ``(n,)``, as float32.
+
+    A ``y`` of shape ``(n, 1)`` is refused: ``y - x @ a`` would broadcast to ``(n, n)``.
+    """
+    x = check_x(x)
+    y = _real_tensor(y, "y")
+    n = x.shape[0]
+    if y.shape != (n,):
+        raise ValueError(f"y must have shape (n,) = ({n},) to match x, got {tuple(y.shape)}")
+    return x, _check_finite(y, "y")
+
+
+def check_param(a: Any, name: str = "a") -> Tensor:
+    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``.
+
+    Returned unchanged (it is updated in place by a gradient step).
+    """
+    a = check_tensor(a, name)
+    if a.shape != (2,):
+        raise ValueError(f"{name} must have shape (2,), got {tuple(a.shape)}")
+    if not (a.requires_grad and a.is_leaf):
+        raise ValueError(f"{name} must be a leaf tensor with requires_grad=True "
+                         f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}")
+    return a

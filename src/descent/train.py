@@ -1,0 +1,174 @@
+"""Training: the notes' gradient-descent loop, with a record of every step.
+
+The notes' loop is::
+
+    a = nn.Parameter(a)
+    for t in range(steps):
+        loss = mse(y, x @ a)
+        loss.backward()
+        with torch.no_grad():
+            a.sub_(lr * a.grad)
+            a.grad.zero_()
+
+:func:`sgd_step` is one turn of that loop, word for word; :func:`fit` runs it and returns a
+:class:`History` of the parameters and the full-data loss after every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from ._checks import (
+    ArrayLike,
+    PairLike,
+    as_pair,
+    check_batch_size,
+    check_lr,
+    check_param,
+    check_seed,
+    check_steps,
+    check_xy,
+)
+from .data import SEED
+from .loss import mse
+
+__all__ = ["History", "fit", "sgd_step"]
+
+
+@dataclass(frozen=True)
+class History:
+    """What a run of gradient descent did, one row per visited point ``a_t``.
+
+    params: ``(T, 2)`` float32; row 0 is the start ``a0``, row t the parameters after t steps.
+    losses: ``(T,)`` float32; ``losses[t]`` is the FULL-data mse at ``params[t]`` (also for
+        mini-batch runs, whose steps each see only a batch).
+    diverged: True if the run stopped early because the loss or the parameters stopped
+        being finite; the rows kept are the finite ones, so nothing here is NaN or inf.
+    lr: the learning rate.
+    batch_size: rows per step, or None for full batch.
+    """
+
+    params: Tensor
+    losses: Tensor
+    diverged: bool
+    lr: float
+    batch_size: int | None
+
+    def __post_init__(self) -> None:
+        T = len(self.params)
+        if self.params.shape != (T, 2) or self.losses.shape != (T,) or T < 1:
+            raise ValueError(f"History needs params (T, 2) and losses (T,) with T >= 1, got "
+                             f"{tuple(self.params.shape)} and {tuple(self.losses.shape)}")
+
+    @property
+    def final(self) -> Tensor:
+        """The last parameters reached, shape ``(2,)``."""
+        return self.params[-1]
+
+    @property
+    def steps(self) -> int:
+        """How many steps were taken (and kept): ``T − 1``."""
+        return len(self.params) - 1
+
+
+class Trace:
+    """Builds a History row by row: the parameters after each step and the full-data loss there.
+
+    The training loops (``fit`` here, ``fit_module`` and ``fit_learner`` in ``ladder``) share
+    it, so they record and detect divergence the same way.
+    """
+
+    def __init__(self, x: Tensor, y: Tensor, a0: Tensor) -> None:
+        self.x, self.y = x, y
+        self.params: list[Tensor] = []
+        self.losses: list[Tensor] = []
+        self.diverged = False
+        if not self.record(a0):
+            raise ValueError(f"the loss at a0 = {a0.tolist()} is not finite: "
+                             "x, y or a0 are too large for float32")
+
+    def record(self, a: Tensor) -> bool:
+        """Append ``a`` and ``L(a)`` if both are finite; else flag divergence and return False."""
+        with torch.no_grad():
+            a = a.detach().clone()
+            loss = mse(self.y, self.x @ a)
+        if not (torch.isfinite(a).all() and torch.isfinite(loss)):
+            self.diverged = True
+            return False
+        self.params.append(a)
+        self.losses.append(loss)
+        return True
+
+    def history(self, *, lr: float, batch_size: int | None) -> History:
+        """The rows recorded so far, as a History."""
+        return History(torch.stack(self.params), torch.stack(self.losses),
+                       self.diverged, lr, batch_size)
+
+
+def sgd_step(a: nn.Parameter, x: Tensor, y: Tensor, lr: float) -> Tensor:
+    """One step of gradient descent on ``L(a) = mse(y, x @ a)``, in place: ``a ← a − lr ∇L(a)``.
+
+    a: ``(2,)`` parameter (``requires_grad``), x: ``(b, 2)``, y: ``(b,)``. The gradient comes
+    from autograd, exactly as in the notes. Returns ``L(a)`` before the step (0-d, detached).
+    """
+    check_param(a)
+    x, y = check_xy(x, y)
+    lr = check_lr(lr)
+    loss = mse(y, x @ a)
+    loss.backward()
+    with torch.no_grad():
+        a.sub_(lr * a.grad)
+        a.grad.zero_()
+    return loss.detach()
+
+
+def _batches(n: int, batch_size: int | None, seed: int) -> Iterator[Tensor | slice]:
+    """The rows each step uses: all of them, or `batch_size` distinct rows drawn afresh
+    each step from a private generator seeded with `seed`."""
+    if batch_size is None:
+        while True:
+            yield slice(None)
+    generator = torch.Generator().manual_seed(seed)
+    while True:
+        yield torch.randperm(n, generator=generator)[:batch_size]
+
+
+def fit(
+    x: ArrayLike,
+    y: ArrayLike,
+    a0: PairLike,
+    *,
+    lr: float,
+    steps: int,
+    batch_size: int | None = None,
+    seed: int | None = None,
+) -> History:
+    """Fit ``y ≈ x @ a`` from ``a0`` by `steps` steps of (stochastic) gradient descent.
+
+    x: ``(n, 2)``, y: ``(n,)``, a0: two numbers. Full batch by default (then the History has
+    ``steps + 1`` rows); with `batch_size`, each step uses that many distinct rows sampled
+    from a private ``torch.Generator`` seeded with `seed` (default ``SEED``), so runs are
+    reproducible and the global RNG is untouched. `seed` is unused for full batch.
+
+    If the loss or the parameters stop being finite (lr too large), the run stops there and
+    returns the finite rows with ``diverged=True``.
+    """
+    x, y = check_xy(x, y)
+    a0 = as_pair(a0, "a0")
+    lr, steps = check_lr(lr), check_steps(steps)
+    batch_size = check_batch_size(batch_size, len(x))
+    seed = SEED if seed is None else check_seed(seed)
+
+    trace = Trace(x, y, a0)
+    a = nn.Parameter(a0.clone())
+    batches = _batches(len(x), batch_size, seed)
+    for _ in range(steps):
+        rows = next(batches)
+        sgd_step(a, x[rows], y[rows], lr)
+        if not trace.record(a):
+            break
+    return trace.history(lr=lr, batch_size=batch_size)
