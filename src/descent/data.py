@@ -26,7 +26,7 @@ SEED = 0
 so each chapter shows the same numbers on every build."""
 
 NOISES = ("uniform", "normal")
-"""Noise models: ``"uniform"`` is U(0, 1), the notes' ``torch.rand(n)``;
+"""The noise models. ``"uniform"`` is U(0, 1), the notes' ``torch.rand(n)``;
 ``"normal"`` is N(0, 0.25²), the noise in fastai's course version of the notebook."""
 
 NORMAL_STD = 0.25

@@ -1,10 +1,10 @@
 """The loss, and the exact geometry of the bowl it makes.
 
-For data ``x`` (n, 2) and ``y`` (n,), the mean squared error of the line ``x @ a`` is
+For data ``x`` (n, 2) and ``y`` (n,), the mean squared error of the line ``x @ a`` is::
 
     L(a) = (1/n) ‖x a − y‖²
 
-a quadratic in ``a``, so everything about it is known in closed form:
+a quadratic in ``a``, so everything about it is known in closed form::
 
     gradient   ∇L(a) = (2/n) xᵀ(x a − y)
     Hessian    H = (2/n) xᵀx            (the same at every a)
@@ -13,7 +13,7 @@ a quadratic in ``a``, so everything about it is known in closed form:
 
 Gradient descent ``a ← a − lr ∇L(a)`` therefore moves as ``a_t − a* = (I − lr H)ᵗ (a0 − a*)``:
 along each eigenvector e_i of H (eigenvalue λ_i) the error shrinks by the factor ``1 − lr λ_i``
-per step. It converges iff every |1 − lr λ_i| < 1, i.e. iff ``lr < 2 / λmax``.
+per step. It converges iff every ``|1 − lr λ_i| < 1``, i.e. iff ``lr < 2 / λmax``.
 
 The closed forms here compute in float64 and return float32, the dtype the book trains in.
 """

@@ -43,13 +43,15 @@ __all__ = ["History", "fit", "sgd_step"]
 class History:
     """What a run of gradient descent did, one row per visited point ``a_t``.
 
-    params: ``(T, 2)`` float32; row 0 is the start ``a0``, row t the parameters after t steps.
-    losses: ``(T,)`` float32; ``losses[t]`` is the FULL-data mse at ``params[t]`` (also for
-        mini-batch runs, whose steps each see only a batch).
-    diverged: True if the run stopped early because the loss or the parameters stopped
-        being finite; the rows kept are the finite ones, so nothing here is NaN or inf.
-    lr: the learning rate.
-    batch_size: rows per step, or None for full batch.
+    Attributes:
+        params: ``(T, 2)`` float32; row 0 is the start ``a0``, row t the parameters after
+            t steps.
+        losses: ``(T,)`` float32; ``losses[t]`` is the FULL-data mse at ``params[t]`` (also
+            for mini-batch runs, whose steps each see only a batch).
+        diverged: True if the run stopped early because the loss or the parameters stopped
+            being finite; the rows kept are the finite ones, so nothing here is NaN or inf.
+        lr: the learning rate.
+        batch_size: rows per step, or None for full batch.
     """
 
     params: Tensor
@@ -71,7 +73,7 @@ class History:
 
     @property
     def steps(self) -> int:
-        """How many steps were taken (and kept): ``T − 1``."""
+        """The number of steps taken and kept, ``T − 1``."""
         return len(self.params) - 1
 
 
