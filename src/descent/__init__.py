@@ -20,6 +20,12 @@ from .loss import (
 )
 from .train import History, fit, sgd_step
 
+# isort: split
+# Plots and animations: the style, plot helpers, and animations played by our own jshtml.
+from .animation import JsAnimation, animate_line, animate_lr, animate_panels
+from .plots import plot_contour, plot_data, plot_line, plot_loss, plot_lr_grid
+from .style import STYLE, use_style
+
 __all__ = [
     # numerical core
     "SEED",
@@ -39,4 +45,17 @@ __all__ = [
     "predicted_excess_loss",
     "predicted_excess_terms",
     "sgd_step",
+]
+__all__ += [  # plots and animations
+    "STYLE",
+    "JsAnimation",
+    "animate_line",
+    "animate_lr",
+    "animate_panels",
+    "plot_contour",
+    "plot_data",
+    "plot_line",
+    "plot_loss",
+    "plot_lr_grid",
+    "use_style",
 ]

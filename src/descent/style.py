@@ -35,8 +35,8 @@ LINE_COLOR = BLUE
 """The fitted line, the first trajectory, the measured loss."""
 
 COLORS = (BLUE, VERMILION, GREEN, PURPLE, SKY_BLUE, BLACK)
-"""The line colour cycle: Okabe–Ito without orange (the data's colour) and yellow (too pale on
-white)."""
+"""The line colour cycle, Okabe–Ito without orange (the data's colour) and yellow (too pale
+on white)."""
 
 STYLE: dict[str, Any] = {
     # Size: 7 in × 4 in at 100 dpi is 700 × 400 px, the width of the book's column.

@@ -1,0 +1,423 @@
+"""Animations of gradient descent, shown in a notebook by our own player (`descent.jshtml`).
+
+Three builders, each returning a :class:`JsAnimation`:
+
+- :func:`animate_line` — the notes' animation: the data in orange and the line moving to
+  them, one frame per step;
+- :func:`animate_panels` — the same run in three synchronised panels: the line, the path on
+  the loss surface, and the loss so far;
+- :func:`animate_lr` — a learning-rate explorer: one frame per learning rate, each showing
+  where `steps` steps at that rate end up, so the player's slider is an lr slider.
+
+A `JsAnimation` is a figure plus a function that draws frame `key` on it. Nothing is drawn
+until it is first shown (``_repr_html_``) or asked for; then every frame is rendered once on
+an Agg canvas and the figure is closed, so a notebook shows the player and never the static
+figure beside it. The figure never goes through pyplot, so it is not shown by accident either.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.animation import FuncAnimation
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from torch import Tensor
+
+from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
+from .jshtml import content_id, encode_frames, render_html
+from .loss import critical_lr
+from .plots import (
+    check_history,
+    check_lrs,
+    describe_line,
+    describe_outcome,
+    plot_contour,
+    plot_data,
+    plot_line,
+    plot_loss,
+    rose,
+)
+from .style import BLACK, LINE_COLOR, VERMILION
+from .train import History, fit
+
+__all__ = ["JsAnimation", "animate_line", "animate_lr", "animate_panels", "frame_indices"]
+
+
+class JsAnimation:
+    """An animation: ``draw(key)`` puts frame `key` on `figure`, for each key in `keys`.
+
+    labels: one short name per frame (``"step 12 of 100"``), read out as the frame changes.
+    alt: a text alternative describing the whole animation.
+    slider_label: what the slider moves through (``"Step"``, ``"Learning rate"``).
+    interval: milliseconds per frame while playing.
+
+    The layout is computed on the first frame and then frozen, so nothing jumps.
+    """
+
+    def __init__(
+        self,
+        figure: Figure,
+        draw: Callable[[Any], object],
+        keys: Sequence[Hashable],
+        *,
+        labels: Sequence[str],
+        alt: str,
+        slider_label: str = "Step",
+        interval: int = 100,
+    ) -> None:
+        if not isinstance(figure, Figure):
+            raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
+        if len(keys) == 0 or len(labels) != len(keys):
+            raise ValueError(f"need at least one frame and one label per frame, got "
+                             f"{len(keys)} keys and {len(labels)} labels")
+        self.figure = figure
+        self.draw = draw
+        self.keys = list(keys)
+        self.labels = [str(label) for label in labels]
+        self.alt = str(alt)
+        self.slider_label = str(slider_label)
+        self.interval = check_int(interval, "interval", low=1)
+        if not isinstance(figure.canvas, FigureCanvasAgg):
+            FigureCanvasAgg(figure)
+        self._layout_frozen = False
+
+    @property
+    def frame_count(self) -> int:
+        """How many frames the animation has."""
+        return len(self.keys)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Frame size in pixels, ``(width, height)``."""
+        width, height = self.figure.canvas.get_width_height(physical=True)
+        return width, height
+
+    def _freeze_layout(self) -> None:
+        """Lay the figure out for the first frame and keep that layout for all frames."""
+        if not self._layout_frozen:
+            self.draw(self.keys[0])
+            self.figure.canvas.draw()
+            self.figure.set_layout_engine("none")
+            self._layout_frozen = True
+
+    @cached_property
+    def rgb_frames(self) -> np.ndarray:
+        """Every frame as rendered by Agg and flattened onto white, uint8 ``(F, H, W, 3)``."""
+        self._freeze_layout()
+        frames = []
+        for key in self.keys:
+            self.draw(key)
+            self.figure.canvas.draw()
+            rgba = np.asarray(self.figure.canvas.buffer_rgba()).astype(np.uint16)
+            alpha = rgba[..., 3:]
+            frames.append((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255)
+        plt.close(self.figure)  # a no-op unless the caller's figure came from pyplot
+        return np.stack(frames).astype(np.uint8)
+
+    @cached_property
+    def png_frames(self) -> list[bytes]:
+        """Every frame as a palette PNG (one palette shared by all), as embedded in the HTML."""
+        return encode_frames(self.rgb_frames)
+
+    def to_html(self, *, ordinal: int = 0) -> str:
+        """The player as a self-contained HTML fragment (identical bytes for identical frames).
+
+        ``ordinal`` > 0 makes the element id unique when one animation is shown twice on a page.
+        """
+        return render_html(
+            self.png_frames, size=self.size, alt=self.alt, labels=self.labels,
+            slider_label=self.slider_label, interval=self.interval,
+            ordinal=check_int(ordinal, "ordinal", low=0),
+        )
+
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: the player."""
+        return self.to_html()
+
+    @property
+    def element_id(self) -> str:
+        """The id of the player's root element (a hash of its content)."""
+        return content_id(self.png_frames, self.alt, self.slider_label, str(self.interval),
+                          *self.labels)
+
+    def save_html(self, path: str, *, title: str = "Animation") -> str:
+        """Write a minimal standalone page holding the player to `path` (a str or a
+        ``pathlib.Path``); returns the path as a str."""
+        path = Path(path)
+        page = ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+                f"<title>{_escape(title)}</title>\n</head>\n<body>\n<main>\n"
+                f"<h1>{_escape(title)}</h1>\n{self.to_html()}\n</main>\n</body>\n</html>\n")
+        path.write_text(page, encoding="utf-8")
+        return str(path)
+
+    def default_jshtml(self) -> str:
+        """The same animation as matplotlib's own ``FuncAnimation.to_jshtml()`` (for comparison).
+
+        Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player.
+        """
+        self._freeze_layout()
+        animation = FuncAnimation(self.figure, self.draw, frames=self.keys,
+                                  interval=self.interval, repeat=True)
+        with mpl.rc_context({"savefig.dpi": "figure", "animation.frame_format": "png"}):
+            return animation.to_jshtml()
+
+    def __repr__(self) -> str:
+        width, height = self.size
+        return f"<JsAnimation: {self.frame_count} frames of {width}×{height} px>"
+
+
+def _escape(text: str) -> str:
+    """`text` escaped for HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def frame_indices(count: int, max_frames: int) -> list[int]:
+    """Which of `count` frames to keep under a budget of `max_frames` (≥ 2).
+
+    All of them if they fit; else `max_frames` evenly spaced indices, always including the
+    first (0) and the last (count − 1). Increasing, without repeats.
+    """
+    count = check_int(count, "count", low=1)
+    max_frames = check_int(max_frames, "max_frames", low=2)
+    if count <= max_frames:
+        return list(range(count))
+    spacing = (count - 1) / (max_frames - 1)  # > 1, so rounding never repeats an index
+    return [math.floor(k * spacing + 0.5) for k in range(max_frames)]
+
+
+def _new_figure(figsize: PairLike | None, dpi: float | None, height_ratio: float) -> Figure:
+    """A figure outside pyplot, drawn by Agg, laid out by constrained layout.
+
+    Default size: the style's figure width, and `height_ratio` times that as height.
+    """
+    if figsize is None:
+        width = mpl.rcParams["figure.figsize"][0]
+        figsize = (width, height_ratio * width)
+    width, height = (check_float(v, "figsize", positive=True) for v in as_pair(figsize,
+                                                                                 "figsize"))
+    dpi = mpl.rcParams["figure.dpi"] if dpi is None else check_float(dpi, "dpi", positive=True)
+    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _fixed_ylim(ax: Axes, y: np.ndarray) -> None:
+    """Fix ``ax``'s y range to the data's, padded 10% each side (lines may leave it)."""
+    low, high = float(y.min()), float(y.max())
+    pad = 0.1 * (high - low) or 1.0
+    ax.set_ylim(low - pad, high + pad)
+
+
+def _describe_run(n: int, history: History, frames: int) -> str:
+    """The text alternative of an animation of `history` on `n` points, in `frames` frames."""
+    p, losses = history.params, history.losses.tolist()
+    pace = ("one frame per step" if frames == len(p)
+            else f"{frames} frames evenly spread over the steps")
+    batch = "" if history.batch_size is None else f", batches of {history.batch_size}"
+    text = (f"Gradient descent fitting a line to {n} data points, {history.steps} steps at "
+            f"lr = {history.lr:g}{batch}, {pace}. The line starts at {describe_line(p[0])} and "
+            f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
+            f"{losses[-1]:.3g}.")
+    return text + (" The run diverged." if rose(history) else "")
+
+
+def _step_labels(history: History, keys: Sequence[int]) -> list[str]:
+    """``"step t of T"`` for each kept row t."""
+    return [f"step {t} of {history.steps}" for t in keys]
+
+
+def animate_line(
+    x: ArrayLike,
+    y: ArrayLike,
+    history: History,
+    *,
+    max_frames: int = 100,
+    interval: int = 50,
+    figsize: PairLike | None = None,
+    dpi: float | None = None,
+) -> JsAnimation:
+    """The notes' animation: the data (orange) and the line ``x @ a_t`` moving, step by step.
+
+    x: (n, 2), y: (n,), history: the run (T rows). One frame per row t = 0 … T−1, or
+    `max_frames` of them evenly spread (the first and last always kept). The title gives the
+    step, the line and its MSE. `interval` is ms per frame while playing.
+    """
+    x, y = check_xy(x, y)
+    history = check_history(history)
+    keys = frame_indices(len(history.params), max_frames)
+    figure = _new_figure(figsize, dpi, height_ratio=4 / 7)
+    ax = figure.add_subplot()
+    plot_data(ax, x, y)
+    line = plot_line(ax, x, history.params[0])
+    _fixed_ylim(ax, y.numpy())
+    ends, params, losses = line.get_xdata(), history.params.double().numpy(), history.losses
+
+    def draw(t: int) -> None:
+        line.set_ydata(params[t, 0] * ends + params[t, 1])
+        ax.set_title(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
+                     f"MSE {float(losses[t]):.3f}")
+
+    return JsAnimation(figure, draw, keys, labels=_step_labels(history, keys),
+                       alt=_describe_run(len(x), history, len(keys)), interval=interval)
+
+
+def animate_panels(
+    x: ArrayLike,
+    y: ArrayLike,
+    history: History,
+    *,
+    max_frames: int = 100,
+    interval: int = 50,
+    figsize: PairLike | None = None,
+    dpi: float | None = None,
+) -> JsAnimation:
+    """One run in three synchronised panels: the data and the current line | the path so far
+    on the loss surface over (a₀, a₁) | the loss so far on a log axis.
+
+    x: (n, 2), y: (n,), history: the run (T rows); frames as in :func:`animate_line`.
+    """
+    x, y = check_xy(x, y)
+    history = check_history(history)
+    keys = frame_indices(len(history.params), max_frames)
+    figure = _new_figure(figsize, dpi, height_ratio=0.42)
+    ax_fit, ax_bowl, ax_loss = figure.subplots(1, 3, width_ratios=[1, 1, 1])
+    params, losses = history.params.double().numpy(), history.losses.double().numpy()
+
+    plot_data(ax_fit, x, y, s=8)
+    line = plot_line(ax_fit, x, history.params[0])
+    _fixed_ylim(ax_fit, y.numpy())
+    ends = line.get_xdata()
+    ax_fit.set_title("data and line")
+
+    (path,) = plot_contour(ax_bowl, x, y, history)
+    ax_bowl.get_legend().remove()
+    (here,) = ax_bowl.plot([], [], "o", color=VERMILION, ms=7, zorder=5)
+    ax_bowl.set_title("path on the loss surface")
+
+    (curve,) = plot_loss(ax_loss, history)
+    ax_loss.autoscale_view()
+    ax_loss.set_ylim(ax_loss.get_ylim())  # the whole run's range, fixed
+    ax_loss.set_xlim(0, max(history.steps, 1))
+    ax_loss.set_title("loss so far")
+    steps = np.arange(len(losses))
+
+    def draw(t: int) -> None:
+        line.set_ydata(params[t, 0] * ends + params[t, 1])
+        path.set_data(params[: t + 1, 0], params[: t + 1, 1])
+        here.set_data(params[t : t + 1, 0], params[t : t + 1, 1])
+        curve.set_data(steps[: t + 1], losses[: t + 1])
+        figure.suptitle(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
+                        f"MSE {losses[t]:.3f}")
+
+    alt = ("Three panels. " + _describe_run(len(x), history, len(keys)) + " Left: the data "
+           "and the current line. Middle: the path of (slope, intercept) over the contours of "
+           "the loss, towards the least-squares minimum (star). Right: the MSE so far, on a "
+           "log scale.")
+    return JsAnimation(figure, draw, keys, labels=_step_labels(history, keys), alt=alt,
+                       interval=interval)
+
+
+def animate_lr(
+    x: ArrayLike,
+    y: ArrayLike,
+    a0: PairLike,
+    lrs: Sequence[float],
+    steps: int,
+    *,
+    max_frames: int = 100,
+    interval: int = 800,
+    figsize: PairLike | None = None,
+    dpi: float | None = None,
+) -> JsAnimation:
+    """A learning-rate explorer: one frame per learning rate in `lrs` (increasing).
+
+    Frame k shows the line after `steps` full-batch steps from `a0` at ``lrs[k]`` over the
+    data, the loss curve of that run (log axis, the same range in every frame), and where
+    ``lrs[k]`` lies against the critical lr ``2/λmax`` (dashed). Frames whose run diverged
+    say so. More than `max_frames` rates are thinned evenly, keeping the first and last.
+    """
+    x, y = check_xy(x, y)
+    a0 = as_pair(a0, "a0")
+    lrs = check_lrs(lrs)
+    steps = check_steps(steps)
+    keys = frame_indices(len(lrs), max_frames)
+    chosen = [lrs[k] for k in keys]
+    runs = [fit(x, y, a0, lr=lr, steps=steps) for lr in chosen]
+    critical = critical_lr(x)
+
+    figure = _new_figure(figsize, dpi, height_ratio=0.6)
+    axes = figure.subplot_mosaic([["fit", "loss"], ["lr", "lr"]], height_ratios=[1, 0.16])
+    ax_fit, ax_loss, ax_lr = axes["fit"], axes["loss"], axes["lr"]
+
+    plot_data(ax_fit, x, y, s=8)
+    line = plot_line(ax_fit, x, a0)
+    _fixed_ylim(ax_fit, y.numpy())
+    ends = line.get_xdata()
+    verdict = ax_fit.text(0.5, 0.8, "", transform=ax_fit.transAxes, ha="center", va="center",
+                          fontsize=16, fontweight="bold", color=VERMILION,
+                          bbox={"facecolor": "white", "edgecolor": VERMILION, "alpha": 0.9})
+
+    (curve,) = plot_loss(ax_loss, runs[0])
+    finite = np.concatenate([r.losses.double().numpy() for r in runs])
+    start = float(runs[0].losses[0])
+    ax_loss.set_ylim(0.5 * finite[finite > 0].min(), 1e3 * start)
+    ax_loss.set_xlim(0, max(steps, 1))
+
+    _draw_lr_axis(ax_lr, chosen, critical)
+    (marker,) = ax_lr.plot([], [], "v", color=LINE_COLOR, ms=11, zorder=4)
+
+    def draw(k: int) -> None:
+        run, lr = runs[k], chosen[k]
+        final = run.final.double().numpy()
+        line.set_ydata(final[0] * ends + final[1])
+        line.set_color(VERMILION if rose(run) else LINE_COLOR)
+        verdict.set_text("diverged" if rose(run) else "")
+        verdict.set_visible(rose(run))
+        curve.set_data(np.arange(len(run.losses)), run.losses.double().numpy())
+        marker.set_data([lr], [0.6])
+        ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
+        ax_loss.set_title(describe_outcome(run))
+
+    labels = [f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if rose(r) else "")
+              for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))]
+    return JsAnimation(figure, draw, range(len(chosen)), labels=labels,
+                       alt=_describe_lrs(len(x), a0, steps, chosen, runs, critical),
+                       slider_label="Learning rate", interval=interval)
+
+
+def _draw_lr_axis(ax: Axes, lrs: Sequence[float], critical: float) -> None:
+    """A number line of the learning rates (grey ticks), the critical lr dashed."""
+    high = max(lrs[-1], critical) if math.isfinite(critical) else lrs[-1]
+    ax.set_xlim(0, 1.08 * high)
+    ax.plot(lrs, np.zeros(len(lrs)), "|", color="#777777", ms=12)
+    label = "learning rate lr"
+    if math.isfinite(critical):
+        ax.axvline(critical, color=BLACK, ls="--", lw=1.2)
+        label += f"   (dashed: critical lr = 2/λmax = {critical:.3g})"
+    ax.set_ylim(-0.6, 1.2)
+    ax.set_yticks([])
+    ax.grid(False)
+    ax.spines[["left", "top", "right"]].set_visible(False)
+    ax.set_xlabel(label)
+
+
+def _describe_lrs(n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History],
+                  critical: float) -> str:
+    """The text alternative of :func:`animate_lr`'s animation."""
+    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if rose(run)]
+    outcome = (f"the runs with lr = {', '.join(bad)} diverge." if bad
+               else "none of these runs diverges.")
+    return (f"Learning-rate explorer, one frame per learning rate, {len(lrs)} rates from "
+            f"{lrs[0]:g} to {lrs[-1]:g}: the line fitted to {n} data points after {steps} steps "
+            f"of gradient descent from a = ({float(a0[0]):g}, {float(a0[1]):g}), and its loss "
+            f"curve. The critical learning rate 2/λmax is {critical:.3g}; {outcome}")

@@ -1,0 +1,297 @@
+"""The animations (`descent.animation`) and their HTML player (`descent.jshtml`).
+
+Animations here are small (3 × 2 in at 40 dpi, a dozen frames) so they render in well under a
+second; what is checked does not depend on the size. The byte ratio against matplotlib's
+``to_jshtml()`` is measured by the benchmark, not here.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import itertools
+import json
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from descent import jshtml
+from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
+from descent.data import linear_data
+from descent.jshtml import PALETTE_SIZE, encode_frames
+from descent.loss import critical_lr
+from descent.train import fit
+
+SMALL = {"figsize": (3.0, 2.0), "dpi": 40}
+A0 = (-1.0, 1.0)
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return linear_data(n=30)
+
+
+@pytest.fixture(scope="module")
+def run(data):
+    x, y = data
+    return fit(x, y, A0, lr=0.3, steps=12)
+
+
+@pytest.fixture(scope="module")
+def anim(data, run) -> JsAnimation:
+    x, y = data
+    return animate_line(x, y, run, **SMALL)
+
+
+@pytest.fixture(scope="module")
+def page(anim) -> str:
+    return anim.to_html()
+
+
+def frames_of(html: str) -> list[bytes]:
+    """The PNG frames a player holds: the image's own, then the script's array."""
+    first = re.search(r'class="descent-frame" src="data:image/png;base64,([^"]+)"', html)
+    rest = re.search(r"const rest = (\[.*?\]);", html, re.S)
+    assert first and rest, "no frames found in the HTML"
+    return [base64.b64decode(f) for f in [first.group(1), *json.loads(rest.group(1))]]
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Peak signal-to-noise ratio of two uint8 images, in dB (inf if identical)."""
+    mse = np.mean((a.astype(float) - b.astype(float)) ** 2)
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+# --- frames ------------------------------------------------------------------------------------
+
+
+@given(count=st.integers(1, 500), budget=st.integers(2, 200))
+def test_frame_indices_keep_first_and_last_within_budget(count, budget):
+    kept = frame_indices(count, budget)
+    assert len(kept) == min(count, budget)
+    assert kept[0] == 0 and kept[-1] == count - 1
+    assert all(a < b for a, b in itertools.pairwise(kept))
+
+
+def test_one_frame_per_step(anim, page, run):
+    assert anim.frame_count == run.steps + 1 == len(frames_of(page))
+    assert anim.labels[0] == "step 0 of 12" and anim.labels[-1] == "step 12 of 12"
+
+
+def test_a_frame_budget_subsamples_keeping_the_ends(data, run):
+    x, y = data
+    thin = animate_line(x, y, run, max_frames=5, **SMALL)
+    assert thin.frame_count == 5 == len(frames_of(thin.to_html()))
+    assert thin.labels == [f"step {t} of 12" for t in (0, 3, 6, 9, 12)]
+
+
+def test_frames_are_palette_pngs_close_to_the_render(anim, page):
+    reference = anim.rgb_frames
+    width, height = anim.size
+    assert reference.shape == (anim.frame_count, height, width, 3)
+    palettes = set()
+    for png, rgb in zip(frames_of(page), reference, strict=True):
+        image = Image.open(io.BytesIO(png))
+        assert image.format == "PNG" and image.mode == "P" and image.size == (width, height)
+        palettes.add(bytes(image.getpalette()))
+        assert len(image.getcolors()) <= PALETTE_SIZE
+        decoded = np.asarray(image.convert("RGB"))
+        assert psnr(decoded, rgb) > 40  # invisible; the benchmark reports the exact figure
+        assert np.abs(decoded.astype(int) - rgb).max() <= 64
+    assert len(palettes) == 1, "frames should share one palette"
+
+
+def test_encoded_frames_never_spell_http():
+    rng = np.random.default_rng(0)  # noise: incompressible, so a large PNG per frame
+    frames = rng.integers(0, 256, size=(6, 200, 200, 3), dtype=np.uint8)
+    palette = jshtml._shared_palette(frames, PALETTE_SIZE)
+    plain = [jshtml._png(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE))
+             for f in frames]
+    assert any(b"http" in base64.b64encode(png).lower() for png in plain)  # the case occurs
+    for png, unsafe in zip(encode_frames(frames), plain, strict=True):
+        assert b"http" not in base64.b64encode(png).lower()
+        decoded, expected = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(unsafe))
+        assert decoded.mode == "P" and np.array_equal(np.asarray(decoded.convert("RGB")),
+                                                      np.asarray(expected.convert("RGB")))
+
+
+# --- the HTML ----------------------------------------------------------------------------------
+
+
+def test_same_inputs_give_identical_bytes(data, run, page):
+    x, y = data
+    assert animate_line(x, y, run, **SMALL).to_html() == page
+
+
+def test_the_id_is_a_hash_of_the_content(data, run, anim, page):
+    x, y = data
+    root = BeautifulSoup(page, "html.parser").select_one("div.descent-anim")
+    assert root["id"] == anim.element_id and re.fullmatch(r"descent-anim-[0-9a-f]{12}", root["id"])
+    other = animate_line(x, y, fit(x, y, A0, lr=0.2, steps=12), **SMALL)
+    assert other.element_id != anim.element_id
+    assert anim.to_html(ordinal=2).count(f'"{anim.element_id}-2"') == 2  # element and script
+
+
+def test_alt_text_and_control_names(anim, page):
+    soup = BeautifulSoup(page, "html.parser")
+    image = soup.select_one("img.descent-frame")
+    assert image["alt"].startswith(anim.alt) and "step 0 of 12" in image["alt"]
+    assert "fitting a line to 30 data points" in anim.alt
+    slider = soup.select_one("input.descent-slider")
+    assert slider.find_parent("label").get_text(strip=True) == "Step"
+    assert (slider["min"], slider["max"], slider["aria-valuetext"]) == ("0", "12", "step 0 of 12")
+    buttons = soup.select(".descent-controls button")
+    names = [b["aria-label"] for b in buttons]
+    assert names == ["First frame", "Previous frame", "Play", "Pause", "Next frame",
+                     "Last frame"]
+    assert all(b["type"] == "button" and b.select_one("svg[aria-hidden=true]") for b in buttons)
+    assert soup.select_one(".descent-counter").get_text() == "step 0 of 12"
+
+
+def test_nothing_from_another_host(page):
+    assert "http" not in page.lower()
+    soup = BeautifulSoup(page, "html.parser")
+    assert not soup.select("link, iframe, [href]")
+    assert all(tag["src"].startswith("data:image/png;base64,") for tag in soup.select("[src]"))
+    assert "url(" not in page and "@import" not in page
+
+
+def test_never_plays_by_itself(page):
+    script = BeautifulSoup(page, "html.parser").select_one("script").get_text()
+    assert script.count("setInterval(") == 1 and "play.onclick" in script  # only on Play
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+
+def test_no_figure_is_left_open(data, run):
+    x, y = data
+    before = plt.get_fignums()
+    animate_panels(x, y, run, max_frames=3, **SMALL).to_html()
+    assert plt.get_fignums() == before
+
+
+def test_a_pyplot_figure_is_closed_after_rendering():
+    fig, ax = plt.subplots(figsize=(2, 1), dpi=30)
+    (line,) = ax.plot([0, 1], [0, 0])
+    anim = JsAnimation(fig, lambda k: line.set_ydata([0, k]), [0, 1, 2], labels=["a", "b", "c"],
+                       alt="A line tilting.")
+    assert fig.number in plt.get_fignums()
+    assert anim.frame_count == 3 and len(frames_of(anim.to_html())) == 3
+    assert fig.number not in plt.get_fignums()
+
+
+def test_default_jshtml_renders_the_same_frames(anim):
+    default = anim.default_jshtml()
+    assert default.count("data:image/png;base64,") == anim.frame_count
+    assert "<img" in default and "anim" in default
+
+
+# --- the three builders ------------------------------------------------------------------------
+
+
+def test_animate_panels_has_three_panels(data, run):
+    x, y = data
+    panels = animate_panels(x, y, run, max_frames=4, **SMALL)
+    assert len(panels.figure.axes) == 3 and panels.frame_count == 4
+    assert panels.alt.startswith("Three panels.") and "log scale" in panels.alt
+    assert len(frames_of(panels.to_html())) == 4
+
+
+def test_animate_lr_has_one_frame_per_learning_rate(data):
+    x, y = data
+    critical = critical_lr(x)
+    lrs = [0.2 * critical, 0.6 * critical, 1.4 * critical]
+    explorer = animate_lr(x, y, A0, lrs, 10, **SMALL)
+    assert explorer.frame_count == 3 and explorer.slider_label == "Learning rate"
+    assert [label.endswith("diverged") for label in explorer.labels] == [False, False, True]
+    assert f"{critical:.3g}" in explorer.alt and "diverge" in explorer.alt
+    html = explorer.to_html()
+    assert len(frames_of(html)) == 3
+    label = BeautifulSoup(html, "html.parser").select_one("label.descent-slider-label")
+    assert label.get_text(strip=True) == "Learning rate"
+    assert animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3,
+                      **SMALL).labels[-1].startswith("lr = 0.5 (3 of 3)")
+
+
+BAD_CALLS = [  # (error, the argument it must name, the call)
+    (TypeError, "history", lambda x, y, run: animate_line(x, y, "run")),
+    (ValueError, "y", lambda x, y, run: animate_line(x, y[:-2], run)),
+    (ValueError, "max_frames", lambda x, y, run: animate_line(x, y, run, max_frames=1)),
+    (TypeError, "max_frames", lambda x, y, run: animate_panels(x, y, run, max_frames=2.5)),
+    (ValueError, "interval", lambda x, y, run: animate_line(x, y, run, interval=0)),
+    (ValueError, "figsize", lambda x, y, run: animate_line(x, y, run, figsize=(0, 2))),
+    (ValueError, "dpi", lambda x, y, run: animate_line(x, y, run, dpi=-5)),
+    (ValueError, "lrs", lambda x, y, run: animate_lr(x, y, A0, [0.3, 0.1], 5)),
+    (ValueError, "steps", lambda x, y, run: animate_lr(x, y, A0, [0.1], -2)),
+    (ValueError, "a0", lambda x, y, run: animate_lr(x, y, (1.0,), [0.1], 2)),
+]
+
+
+@pytest.mark.parametrize(("error", "name", "call"), BAD_CALLS)
+def test_bad_input_raises_naming_the_argument(error, name, call, data, run):
+    x, y = data
+    with pytest.raises(error, match=rf"(?<![\w\[]){re.escape(name)}(?![\w\[])"):
+        call(x, y, run)
+
+
+def test_ordinal_must_be_a_count(anim):
+    with pytest.raises(ValueError, match="ordinal"):
+        anim.to_html(ordinal=-1)
+
+
+# --- in a browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
+def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    x, y = data
+    page_path = Path(anim.save_html(tmp_path / "animation.html"))
+    with page_path.open("a", encoding="utf-8") as page_file:  # a second player on the page
+        page_file.write(animate_line(x, y, run, max_frames=4, **SMALL).to_html())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=["--no-sandbox", "--disable-gpu"])
+        try:
+            tab = browser.new_page()
+            requests, errors = [], []
+            tab.on("request", lambda r: requests.append(r.url))
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(page_path.as_uri())
+            first, second = tab.locator(".descent-anim").all()
+            frame = lambda root: int(root.get_attribute("data-frame"))  # noqa: E731
+            assert frame(first) == 0 and first.locator(".descent-controls").is_visible()
+            violations = Axe().run(tab).response["violations"]
+            assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+            first.locator(".descent-play").click()
+            tab.wait_for_function(
+                "el => Number(el.dataset.frame) >= 3", arg=first.element_handle(), timeout=5000
+            )
+            first.locator(".descent-pause").click()
+            stopped = frame(first)
+            tab.wait_for_timeout(4 * anim.interval)
+            assert frame(first) == stopped
+            assert frame(second) == 0  # the other player did not move
+            image = first.locator(".descent-frame")
+            assert image.get_attribute("alt").endswith(f"Showing step {stopped} of 12.")
+
+            first.locator(".descent-last").click()
+            first.locator(".descent-next").click()  # loops to the start
+            assert frame(first) == 0
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+            assert errors == []
+        finally:
+            browser.close()
