@@ -94,7 +94,7 @@ def test_a_frame_budget_subsamples_keeping_the_ends(data, run):
 
 
 def test_frames_are_palette_pngs_close_to_the_render(anim, page):
-    reference = anim.rgb_frames
+    reference = anim.render_rgb()
     width, height = anim.size
     assert reference.shape == (anim.frame_count, height, width, 3)
     palettes = set()
@@ -110,8 +110,8 @@ def test_frames_are_palette_pngs_close_to_the_render(anim, page):
 
 
 def test_encoded_frames_never_spell_http():
-    rng = np.random.default_rng(0)  # noise: incompressible, so a large PNG per frame
-    frames = rng.integers(0, 256, size=(6, 200, 200, 3), dtype=np.uint8)
+    rng = np.random.default_rng(20)  # noise: incompressible, so a large PNG per frame
+    frames = rng.integers(0, 256, size=(2, 160, 160, 3), dtype=np.uint8)
     palette = jshtml._shared_palette(frames, PALETTE_SIZE)
     plain = [jshtml._png(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE))
              for f in frames]
@@ -189,6 +189,13 @@ def test_a_pyplot_figure_is_closed_after_rendering():
     assert fig.number not in plt.get_fignums()
 
 
+def test_save_html_writes_a_standalone_page(anim, page, tmp_path):
+    path = anim.save_html(tmp_path / "player.html", title="A line <fit>")
+    soup = BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
+    assert soup.html["lang"] == "en" and soup.title.get_text() == "A line <fit>"
+    assert str(soup.select_one("div.descent-anim")) == str(BeautifulSoup(page, "html.parser"))
+
+
 def test_default_jshtml_renders_the_same_frames(anim):
     default = anim.default_jshtml()
     assert default.count("data:image/png;base64,") == anim.frame_count
@@ -258,9 +265,12 @@ def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
     from playwright.sync_api import sync_playwright
 
     x, y = data
-    page_path = Path(anim.save_html(tmp_path / "animation.html"))
-    with page_path.open("a", encoding="utf-8") as page_file:  # a second player on the page
-        page_file.write(animate_line(x, y, run, max_frames=4, **SMALL).to_html())
+    second_player = animate_line(x, y, run, max_frames=4, **SMALL).to_html()
+    page_path = tmp_path / "animation.html"
+    page_path.write_text(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Two players</title>'
+        f"</head><body><main><h1>Two players</h1>{anim.to_html()}{second_player}</main>"
+        "</body></html>", encoding="utf-8")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
                                              args=["--no-sandbox", "--disable-gpu"])

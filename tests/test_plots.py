@@ -21,12 +21,12 @@ from descent.data import linear_data
 from descent.loss import critical_lr, least_squares
 from descent.plots import (
     describe_line,
+    diverging,
     plot_contour,
     plot_data,
     plot_line,
     plot_loss,
     plot_lr_grid,
-    rose,
 )
 from descent.style import COLORS, DATA_COLOR, STYLE, use_style
 from descent.train import fit
@@ -197,11 +197,11 @@ def test_plot_lr_grid_titles_each_lr_and_marks_critical(data):
         plt.close(fig)
 
 
-def test_rose_tells_diverging_runs(data):
+def test_diverging_tells_runs_that_do_not_converge(data):
     x, y = data
     critical = critical_lr(x)
-    assert not rose(fit(x, y, A0, lr=0.5 * critical, steps=30))
-    assert rose(fit(x, y, A0, lr=1.5 * critical, steps=30))
+    assert not diverging(fit(x, y, A0, lr=0.5 * critical, steps=30))
+    assert diverging(fit(x, y, A0, lr=1.5 * critical, steps=30))
 
 
 # --- bad input ---------------------------------------------------------------------------------

@@ -33,18 +33,19 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
-from .jshtml import content_id, encode_frames, render_html
+from .jshtml import content_id, encode_frames, render_html, standalone_page
 from .loss import critical_lr
 from .plots import (
     check_history,
     check_lrs,
+    data_ylim,
     describe_line,
     describe_outcome,
+    diverging,
     plot_contour,
     plot_data,
     plot_line,
     plot_loss,
-    rose,
 )
 from .style import BLACK, LINE_COLOR, VERMILION
 from .train import History, fit
@@ -109,9 +110,12 @@ class JsAnimation:
             self.figure.set_layout_engine("none")
             self._layout_frozen = True
 
-    @cached_property
-    def rgb_frames(self) -> np.ndarray:
-        """Every frame as rendered by Agg and flattened onto white, uint8 ``(F, H, W, 3)``."""
+    def render_rgb(self) -> np.ndarray:
+        """Render every frame with Agg, flattened onto white, as uint8 ``(F, H, W, 3)``.
+
+        Renders afresh on each call (the array is large; it is not kept): the reference the
+        encoded frames are compared with.
+        """
         self._freeze_layout()
         frames = []
         for key in self.keys:
@@ -126,7 +130,7 @@ class JsAnimation:
     @cached_property
     def png_frames(self) -> list[bytes]:
         """Every frame as a palette PNG (one palette shared by all), as embedded in the HTML."""
-        return encode_frames(self.rgb_frames)
+        return encode_frames(self.render_rgb())
 
     def to_html(self, *, ordinal: int = 0) -> str:
         """The player as a self-contained HTML fragment (identical bytes for identical frames).
@@ -152,12 +156,7 @@ class JsAnimation:
     def save_html(self, path: str, *, title: str = "Animation") -> str:
         """Write a minimal standalone page holding the player to `path` (a str or a
         ``pathlib.Path``); returns the path as a str."""
-        path = Path(path)
-        page = ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{_escape(title)}</title>\n</head>\n<body>\n<main>\n"
-                f"<h1>{_escape(title)}</h1>\n{self.to_html()}\n</main>\n</body>\n</html>\n")
-        path.write_text(page, encoding="utf-8")
+        Path(path).write_text(standalone_page(self.to_html(), title), encoding="utf-8")
         return str(path)
 
     def default_jshtml(self) -> str:
@@ -174,11 +173,6 @@ class JsAnimation:
     def __repr__(self) -> str:
         width, height = self.size
         return f"<JsAnimation: {self.frame_count} frames of {width}×{height} px>"
-
-
-def _escape(text: str) -> str:
-    """`text` escaped for HTML."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def frame_indices(count: int, max_frames: int) -> list[int]:
@@ -203,19 +197,13 @@ def _new_figure(figsize: PairLike | None, dpi: float | None, height_ratio: float
     if figsize is None:
         width = mpl.rcParams["figure.figsize"][0]
         figsize = (width, height_ratio * width)
-    width, height = (check_float(v, "figsize", positive=True) for v in as_pair(figsize,
-                                                                                 "figsize"))
+    width, height = as_pair(figsize, "figsize").tolist()
+    if min(width, height) <= 0:
+        raise ValueError(f"figsize must be two numbers > 0 (inches), got {figsize!r}")
     dpi = mpl.rcParams["figure.dpi"] if dpi is None else check_float(dpi, "dpi", positive=True)
     figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
-
-
-def _fixed_ylim(ax: Axes, y: np.ndarray) -> None:
-    """Fix ``ax``'s y range to the data's, padded 10% each side (lines may leave it)."""
-    low, high = float(y.min()), float(y.max())
-    pad = 0.1 * (high - low) or 1.0
-    ax.set_ylim(low - pad, high + pad)
 
 
 def _describe_run(n: int, history: History, frames: int) -> str:
@@ -228,7 +216,7 @@ def _describe_run(n: int, history: History, frames: int) -> str:
             f"lr = {history.lr:g}{batch}, {pace}. The line starts at {describe_line(p[0])} and "
             f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
             f"{losses[-1]:.3g}.")
-    return text + (" The run diverged." if rose(history) else "")
+    return text + (" The run diverged." if diverging(history) else "")
 
 
 def _step_labels(history: History, keys: Sequence[int]) -> list[str]:
@@ -259,7 +247,7 @@ def animate_line(
     ax = figure.add_subplot()
     plot_data(ax, x, y)
     line = plot_line(ax, x, history.params[0])
-    _fixed_ylim(ax, y.numpy())
+    ax.set_ylim(data_ylim(y))
     ends, params, losses = line.get_xdata(), history.params.double().numpy(), history.losses
 
     def draw(t: int) -> None:
@@ -295,7 +283,7 @@ def animate_panels(
 
     plot_data(ax_fit, x, y, s=8)
     line = plot_line(ax_fit, x, history.params[0])
-    _fixed_ylim(ax_fit, y.numpy())
+    ax_fit.set_ylim(data_ylim(y))
     ends = line.get_xdata()
     ax_fit.set_title("data and line")
 
@@ -361,7 +349,7 @@ def animate_lr(
 
     plot_data(ax_fit, x, y, s=8)
     line = plot_line(ax_fit, x, a0)
-    _fixed_ylim(ax_fit, y.numpy())
+    ax_fit.set_ylim(data_ylim(y))
     ends = line.get_xdata()
     verdict = ax_fit.text(0.5, 0.8, "", transform=ax_fit.transAxes, ha="center", va="center",
                           fontsize=16, fontweight="bold", color=VERMILION,
@@ -380,15 +368,16 @@ def animate_lr(
         run, lr = runs[k], chosen[k]
         final = run.final.double().numpy()
         line.set_ydata(final[0] * ends + final[1])
-        line.set_color(VERMILION if rose(run) else LINE_COLOR)
-        verdict.set_text("diverged" if rose(run) else "")
-        verdict.set_visible(rose(run))
+        bad = diverging(run)
+        line.set_color(VERMILION if bad else LINE_COLOR)
+        verdict.set_text("diverged" if bad else "")
+        verdict.set_visible(bad)
         curve.set_data(np.arange(len(run.losses)), run.losses.double().numpy())
         marker.set_data([lr], [0.6])
         ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
         ax_loss.set_title(describe_outcome(run))
 
-    labels = [f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if rose(r) else "")
+    labels = [f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
               for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))]
     return JsAnimation(figure, draw, range(len(chosen)), labels=labels,
                        alt=_describe_lrs(len(x), a0, steps, chosen, runs, critical),
@@ -414,7 +403,7 @@ def _draw_lr_axis(ax: Axes, lrs: Sequence[float], critical: float) -> None:
 def _describe_lrs(n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History],
                   critical: float) -> str:
     """The text alternative of :func:`animate_lr`'s animation."""
-    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if rose(run)]
+    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if diverging(run)]
     outcome = (f"the runs with lr = {', '.join(bad)} diverge." if bad
                else "none of these runs diverges.")
     return (f"Learning-rate explorer, one frame per learning rate, {len(lrs)} rates from "

@@ -14,7 +14,7 @@ JS array, a slider and buttons) and fixes those:
 - nothing moves until the reader presses Play (so ``prefers-reduced-motion`` is respected);
   playback loops; several players on one page each run their own copy of the script.
 
-Two functions: :func:`encode_frames` (RGB frames → palette PNGs) and :func:`render_html`.
+The two steps are :func:`encode_frames` (RGB frames → palette PNGs) and :func:`render_html`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-__all__ = ["PALETTE_SIZE", "content_id", "encode_frames", "render_html"]
+__all__ = ["PALETTE_SIZE", "content_id", "encode_frames", "render_html", "standalone_page"]
 
 PALETTE_SIZE = 128
 """Colours in the shared palette. A figure of flat colours on white needs few; 128 keeps the
@@ -53,7 +53,7 @@ def _shared_palette(frames: np.ndarray, colors: int) -> Image.Image:
 
 
 def _png(image: Image.Image, pad: int = 0) -> bytes:
-    """`image` as PNG bytes, with a `pad`-byte text chunk (0 = none) before the pixels."""
+    """`image` as PNG bytes; `pad` > 0 adds a text chunk (``pad`` − 1 dots) before the pixels."""
     info = None
     if pad:
         info = PngImagePlugin.PngInfo()
@@ -257,3 +257,12 @@ def render_html(
         first_label=attr(labels[0]),
         script=script.strip(),
     )
+
+
+def standalone_page(fragment: str, title: str) -> str:
+    """A minimal HTML page (language, charset, viewport, title, one heading) around `fragment`."""
+    title = html.escape(title, quote=False)
+    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+            f"{fragment}\n</main>\n</body>\n</html>\n")

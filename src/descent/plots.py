@@ -37,14 +37,15 @@ from .style import BLACK, COLORS, DATA_COLOR, GREEN, LINE_COLOR, VERMILION
 from .train import History, fit
 
 __all__ = [
+    "data_ylim",
     "describe_line",
     "describe_outcome",
+    "diverging",
     "plot_contour",
     "plot_data",
     "plot_line",
     "plot_loss",
     "plot_lr_grid",
-    "rose",
 ]
 
 A0_LABEL = "a₀ (slope)"
@@ -99,8 +100,9 @@ def check_lrs(lrs: Any) -> list[float]:
 # --- small facts about a run, shared with `descent.animation` ----------------------------
 
 
-def rose(history: History) -> bool:
-    """True if the run did not converge: it overflowed, or its loss ended above its start."""
+def diverging(history: History) -> bool:
+    """True if the run diverges: it overflowed (``history.diverged``) or its loss ended above
+    where it started."""
     return history.diverged or float(history.losses[-1]) > float(history.losses[0])
 
 
@@ -109,6 +111,32 @@ def describe_line(a: PairLike) -> str:
     a0, a1 = as_pair(a, "a").tolist()
     sign = "−" if a1 < 0 else "+"
     return f"y = {a0:.2f}x {sign} {abs(a1):.2f}".replace("-", "−")
+
+
+def _run_label(history: History) -> str:
+    """``"lr = 0.1"``, plus the batch size for a mini-batch run."""
+    label = f"lr = {history.lr:g}"
+    return label if history.batch_size is None else f"{label}, batch {history.batch_size}"
+
+
+def describe_outcome(history: History) -> str:
+    """How a run ended, in a few words: its final MSE, or that it diverged."""
+    if history.diverged:
+        return f"diverged: overflow at step {history.steps + 1}"
+    if diverging(history):
+        return f"diverged: MSE rose to {float(history.losses[-1]):.3g}"
+    return f"MSE {float(history.losses[-1]):.3f}"
+
+
+def data_ylim(y: ArrayLike, pad: float = 0.1) -> tuple[float, float]:
+    """The range of the targets ``y`` (n,), widened by `pad` of its length on each side.
+
+    Plots of a moving or diverging line fix their y range to this, so the data stay put and
+    a bad line leaves the picture instead of squashing the data.
+    """
+    low, high = float(y.min()), float(y.max())
+    margin = pad * (high - low) or 1.0
+    return low - margin, high + margin
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -262,21 +290,6 @@ def plot_contour(
     return paths
 
 
-def _run_label(history: History) -> str:
-    """``"lr = 0.1"``, plus the batch size for a mini-batch run."""
-    label = f"lr = {history.lr:g}"
-    return label if history.batch_size is None else f"{label}, batch {history.batch_size}"
-
-
-def describe_outcome(history: History) -> str:
-    """How a run ended, in a few words: its final MSE, or that it diverged."""
-    if history.diverged:
-        return f"diverged: overflow at step {history.steps + 1}"
-    if rose(history):
-        return f"diverged: MSE rose to {float(history.losses[-1]):.3g}"
-    return f"MSE {float(history.losses[-1]):.3f}"
-
-
 def plot_lr_grid(
     x: ArrayLike, y: ArrayLike, a0: PairLike, lrs: Sequence[float], steps: int
 ) -> Figure:
@@ -297,11 +310,11 @@ def plot_lr_grid(
     width = plt.rcParams["figure.figsize"][0]
     fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.5 + 2.3 * nrows), sharex=True,
                              sharey=True, squeeze=False)
-    ylim = _padded(float(y.min()), float(y.max()), 0.15)
+    ylim = data_ylim(y, 0.15)
     for ax, lr in zip(axes.flat, lrs, strict=False):
         run = fit(x, y, a0, lr=lr, steps=steps)
         plot_data(ax, x, y, s=8)
-        plot_line(ax, x, run.final, color=VERMILION if rose(run) else LINE_COLOR)
+        plot_line(ax, x, run.final, color=VERMILION if diverging(run) else LINE_COLOR)
         ax.set_ylim(*ylim)
         ax.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical)\n{describe_outcome(run)}",
                      fontsize=plt.rcParams["xtick.labelsize"])
@@ -312,9 +325,3 @@ def plot_lr_grid(
     fig.suptitle(f"{steps} steps of gradient descent from a = ({start}); "
                  f"critical lr = 2/λmax = {critical:.3g}")
     return fig
-
-
-def _padded(low: float, high: float, fraction: float) -> tuple[float, float]:
-    """The interval ``[low, high]`` widened by `fraction` of its length on each side."""
-    pad = fraction * (high - low) or 1.0
-    return low - pad, high + pad
