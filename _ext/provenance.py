@@ -38,6 +38,7 @@ def package_version(name: str) -> str:
 
 def source_commit(root: Path) -> str:
     """The checked-out commit (``+dirty`` with uncommitted changes), else CI's, else unknown."""
+
     def git(*args: str) -> str:
         return subprocess.run(
             ["git", *args], cwd=root, capture_output=True, text=True, check=True

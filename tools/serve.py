@@ -26,7 +26,9 @@ def write_conf() -> Path:
     SERVE.mkdir(parents=True, exist_ok=True)
     conf = subprocess.run(
         [BIN / "jupyter-book", "config", "sphinx", str(ROOT)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     generated = ROOT / "conf.py"
     text = generated.read_text()
@@ -52,10 +54,21 @@ def main() -> int:
     write_conf()
     ignores = [arg for name in IGNORED for arg in ("--ignore", str(ROOT / name))]
     cmd = [
-        BIN / "sphinx-autobuild", str(ROOT), str(SERVE / "html"),
-        "-c", str(SERVE), "-n", "--keep-going",
-        "--host", "127.0.0.1", "--port", str(args.port),
-        "--watch", str(ROOT / "src"), "--watch", str(ROOT / "_ext"),
+        BIN / "sphinx-autobuild",
+        str(ROOT),
+        str(SERVE / "html"),
+        "-c",
+        str(SERVE),
+        "-n",
+        "--keep-going",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(args.port),
+        "--watch",
+        str(ROOT / "src"),
+        "--watch",
+        str(ROOT / "_ext"),
         *ignores,
     ]
     print(f"Serving the book on http://127.0.0.1:{args.port}/ (Ctrl-C stops)", flush=True)
