@@ -108,7 +108,8 @@ def test_plot_line_spans_the_data_and_follows_a(ax, data):
 
 
 @pytest.mark.parametrize(("a", "text"), [((3, 2), "y = 3.00x + 2.00"),
-                                         ((-1, -0.25), "y = −1.00x − 0.25")])
+                                         ((-1, -0.25), "y = −1.00x − 0.25"),
+                                         ((-1.5e17, 2e18), "y = −1.5e+17x + 2e+18")])
 def test_describe_line(a, text):
     assert describe_line(a) == text
 

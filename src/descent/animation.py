@@ -253,7 +253,7 @@ def animate_line(
     def draw(t: int) -> None:
         line.set_ydata(params[t, 0] * ends + params[t, 1])
         ax.set_title(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
-                     f"MSE {float(losses[t]):.3f}")
+                     f"MSE {float(losses[t]):.3g}")
 
     return JsAnimation(figure, draw, keys, labels=_step_labels(history, keys),
                        alt=_describe_run(len(x), history, len(keys)), interval=interval)
@@ -305,7 +305,7 @@ def animate_panels(
         here.set_data(params[t : t + 1, 0], params[t : t + 1, 1])
         curve.set_data(steps[: t + 1], losses[: t + 1])
         figure.suptitle(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
-                        f"MSE {losses[t]:.3f}")
+                        f"MSE {losses[t]:.3g}")
 
     alt = ("Three panels. " + _describe_run(len(x), history, len(keys)) + " Left: the data "
            "and the current line. Middle: the path of (slope, intercept) over the contours of "

@@ -110,7 +110,12 @@ def describe_line(a: PairLike) -> str:
     """``a = (a₀, a₁)`` as the text ``"y = 3.00x + 2.50"`` (with true minus signs)."""
     a0, a1 = as_pair(a, "a").tolist()
     sign = "−" if a1 < 0 else "+"
-    return f"y = {a0:.2f}x {sign} {abs(a1):.2f}".replace("-", "−")
+    return f"y = {_number(a0)}x {sign} {_number(abs(a1))}".replace("-", "−")
+
+
+def _number(value: float) -> str:
+    """Two decimals (``"2.50"``), or two digits for huge values (``"-1.6e+17"``)."""
+    return f"{value:.2f}" if abs(value) < 1e4 else f"{value:.2g}"
 
 
 def _run_label(history: History) -> str:
