@@ -113,14 +113,17 @@ def test_encoded_frames_never_spell_http():
     rng = np.random.default_rng(20)  # noise: incompressible, so a large PNG per frame
     frames = rng.integers(0, 256, size=(2, 160, 160, 3), dtype=np.uint8)
     palette = jshtml._shared_palette(frames, PALETTE_SIZE)
-    plain = [jshtml._png(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE))
-             for f in frames]
+    plain = [
+        jshtml._png(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE))
+        for f in frames
+    ]
     assert any(b"http" in base64.b64encode(png).lower() for png in plain)  # the case occurs
     for png, unsafe in zip(encode_frames(frames), plain, strict=True):
         assert b"http" not in base64.b64encode(png).lower()
         decoded, expected = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(unsafe))
-        assert decoded.mode == "P" and np.array_equal(np.asarray(decoded.convert("RGB")),
-                                                      np.asarray(expected.convert("RGB")))
+        assert decoded.mode == "P" and np.array_equal(
+            np.asarray(decoded.convert("RGB")), np.asarray(expected.convert("RGB"))
+        )
 
 
 # --- the HTML ----------------------------------------------------------------------------------
@@ -150,8 +153,7 @@ def test_alt_text_and_control_names(anim, page):
     assert (slider["min"], slider["max"], slider["aria-valuetext"]) == ("0", "12", "step 0 of 12")
     buttons = soup.select(".descent-controls button")
     names = [b["aria-label"] for b in buttons]
-    assert names == ["First frame", "Previous frame", "Play", "Pause", "Next frame",
-                     "Last frame"]
+    assert names == ["First frame", "Previous frame", "Play", "Pause", "Next frame", "Last frame"]
     assert all(b["type"] == "button" and b.select_one("svg[aria-hidden=true]") for b in buttons)
     assert soup.select_one(".descent-counter").get_text() == "step 0 of 12"
 
@@ -182,8 +184,13 @@ def test_no_figure_is_left_open(data, run):
 def test_a_pyplot_figure_is_closed_after_rendering():
     fig, ax = plt.subplots(figsize=(2, 1), dpi=30)
     (line,) = ax.plot([0, 1], [0, 0])
-    anim = JsAnimation(fig, lambda k: line.set_ydata([0, k]), [0, 1, 2], labels=["a", "b", "c"],
-                       alt="A line tilting.")
+    anim = JsAnimation(
+        fig,
+        lambda k: line.set_ydata([0, k]),
+        [0, 1, 2],
+        labels=["a", "b", "c"],
+        alt="A line tilting.",
+    )
     assert fig.number in plt.get_fignums()
     assert anim.frame_count == 3 and len(frames_of(anim.to_html())) == 3
     assert fig.number not in plt.get_fignums()
@@ -225,8 +232,11 @@ def test_animate_lr_has_one_frame_per_learning_rate(data):
     assert len(frames_of(html)) == 3
     label = BeautifulSoup(html, "html.parser").select_one("label.descent-slider-label")
     assert label.get_text(strip=True) == "Learning rate"
-    assert animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3,
-                      **SMALL).labels[-1].startswith("lr = 0.5 (3 of 3)")
+    assert (
+        animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3, **SMALL)
+        .labels[-1]
+        .startswith("lr = 0.5 (3 of 3)")
+    )
 
 
 BAD_CALLS = [  # (error, the argument it must name, the call)
@@ -270,10 +280,13 @@ def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
     page_path.write_text(
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Two players</title>'
         f"</head><body><main><h1>Two players</h1>{anim.to_html()}{second_player}</main>"
-        "</body></html>", encoding="utf-8")
+        "</body></html>",
+        encoding="utf-8",
+    )
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=["--no-sandbox", "--disable-gpu"])
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
         try:
             tab = browser.new_page()
             requests, errors = [], []

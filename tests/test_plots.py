@@ -54,8 +54,11 @@ def ax():
 
 
 def test_style_text_is_at_least_10_pt():
-    sizes = {k: v for k, v in STYLE.items()
-             if k.endswith(("font.size", "titlesize", "labelsize", "legend.fontsize"))}
+    sizes = {
+        k: v
+        for k, v in STYLE.items()
+        if k.endswith(("font.size", "titlesize", "labelsize", "legend.fontsize"))
+    }
     assert sizes and all(v >= 10 for v in sizes.values()), sizes
 
 
@@ -107,9 +110,14 @@ def test_plot_line_spans_the_data_and_follows_a(ax, data):
     assert plot_line(ax, x, torch.tensor([1.0, 2.0]), label="start").get_label() == "start"
 
 
-@pytest.mark.parametrize(("a", "text"), [((3, 2), "y = 3.00x + 2.00"),
-                                         ((-1, -0.25), "y = −1.00x − 0.25"),
-                                         ((-1.5e17, 2e18), "y = −1.5e+17x + 2e+18")])
+@pytest.mark.parametrize(
+    ("a", "text"),
+    [
+        ((3, 2), "y = 3.00x + 2.00"),
+        ((-1, -0.25), "y = −1.00x − 0.25"),
+        ((-1.5e17, 2e18), "y = −1.5e+17x + 2e+18"),
+    ],
+)
 def test_describe_line(a, text):
     assert describe_line(a) == text
 

@@ -78,8 +78,10 @@ class JsAnimation:
         if not isinstance(figure, Figure):
             raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
         if len(keys) == 0 or len(labels) != len(keys):
-            raise ValueError(f"need at least one frame and one label per frame, got "
-                             f"{len(keys)} keys and {len(labels)} labels")
+            raise ValueError(
+                f"need at least one frame and one label per frame, got "
+                f"{len(keys)} keys and {len(labels)} labels"
+            )
         self.figure = figure
         self.draw = draw
         self.keys = list(keys)
@@ -138,8 +140,12 @@ class JsAnimation:
         ``ordinal`` > 0 makes the element id unique when one animation is shown twice on a page.
         """
         return render_html(
-            self.png_frames, size=self.size, alt=self.alt, labels=self.labels,
-            slider_label=self.slider_label, interval=self.interval,
+            self.png_frames,
+            size=self.size,
+            alt=self.alt,
+            labels=self.labels,
+            slider_label=self.slider_label,
+            interval=self.interval,
             ordinal=check_int(ordinal, "ordinal", low=0),
         )
 
@@ -150,8 +156,9 @@ class JsAnimation:
     @property
     def element_id(self) -> str:
         """The id of the player's root element (a hash of its content)."""
-        return content_id(self.png_frames, self.alt, self.slider_label, str(self.interval),
-                          *self.labels)
+        return content_id(
+            self.png_frames, self.alt, self.slider_label, str(self.interval), *self.labels
+        )
 
     def save_html(self, path: str, *, title: str = "Animation") -> str:
         """Write a minimal standalone page holding the player to `path` (a str or a
@@ -165,8 +172,9 @@ class JsAnimation:
         Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player.
         """
         self._freeze_layout()
-        animation = FuncAnimation(self.figure, self.draw, frames=self.keys,
-                                  interval=self.interval, repeat=True)
+        animation = FuncAnimation(
+            self.figure, self.draw, frames=self.keys, interval=self.interval, repeat=True
+        )
         with mpl.rc_context({"savefig.dpi": "figure", "animation.frame_format": "png"}):
             return animation.to_jshtml()
 
@@ -209,13 +217,18 @@ def _new_figure(figsize: PairLike | None, dpi: float | None, height_ratio: float
 def _describe_run(n: int, history: History, frames: int) -> str:
     """The text alternative of an animation of `history` on `n` points, in `frames` frames."""
     p, losses = history.params, history.losses.tolist()
-    pace = ("one frame per step" if frames == len(p)
-            else f"{frames} frames evenly spread over the steps")
+    pace = (
+        "one frame per step"
+        if frames == len(p)
+        else f"{frames} frames evenly spread over the steps"
+    )
     batch = "" if history.batch_size is None else f", batches of {history.batch_size}"
-    text = (f"Gradient descent fitting a line to {n} data points, {history.steps} steps at "
-            f"lr = {history.lr:g}{batch}, {pace}. The line starts at {describe_line(p[0])} and "
-            f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
-            f"{losses[-1]:.3g}.")
+    text = (
+        f"Gradient descent fitting a line to {n} data points, {history.steps} steps at "
+        f"lr = {history.lr:g}{batch}, {pace}. The line starts at {describe_line(p[0])} and "
+        f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
+        f"{losses[-1]:.3g}."
+    )
     return text + (" The run diverged." if diverging(history) else "")
 
 
@@ -252,11 +265,19 @@ def animate_line(
 
     def draw(t: int) -> None:
         line.set_ydata(params[t, 0] * ends + params[t, 1])
-        ax.set_title(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
-                     f"MSE {float(losses[t]):.3g}")
+        ax.set_title(
+            f"step {t} of {history.steps}:   {describe_line(params[t])},   "
+            f"MSE {float(losses[t]):.3g}"
+        )
 
-    return JsAnimation(figure, draw, keys, labels=_step_labels(history, keys),
-                       alt=_describe_run(len(x), history, len(keys)), interval=interval)
+    return JsAnimation(
+        figure,
+        draw,
+        keys,
+        labels=_step_labels(history, keys),
+        alt=_describe_run(len(x), history, len(keys)),
+        interval=interval,
+    )
 
 
 def animate_panels(
@@ -304,15 +325,19 @@ def animate_panels(
         path.set_data(params[: t + 1, 0], params[: t + 1, 1])
         here.set_data(params[t : t + 1, 0], params[t : t + 1, 1])
         curve.set_data(steps[: t + 1], losses[: t + 1])
-        figure.suptitle(f"step {t} of {history.steps}:   {describe_line(params[t])},   "
-                        f"MSE {losses[t]:.3g}")
+        figure.suptitle(
+            f"step {t} of {history.steps}:   {describe_line(params[t])},   MSE {losses[t]:.3g}"
+        )
 
-    alt = ("Three panels. " + _describe_run(len(x), history, len(keys)) + " Left: the data "
-           "and the current line. Middle: the path of (slope, intercept) over the contours of "
-           "the loss, towards the least-squares minimum (star). Right: the MSE so far, on a "
-           "log scale.")
-    return JsAnimation(figure, draw, keys, labels=_step_labels(history, keys), alt=alt,
-                       interval=interval)
+    alt = (
+        "Three panels. " + _describe_run(len(x), history, len(keys)) + " Left: the data "
+        "and the current line. Middle: the path of (slope, intercept) over the contours of "
+        "the loss, towards the least-squares minimum (star). Right: the MSE so far, on a "
+        "log scale."
+    )
+    return JsAnimation(
+        figure, draw, keys, labels=_step_labels(history, keys), alt=alt, interval=interval
+    )
 
 
 def animate_lr(
@@ -351,9 +376,18 @@ def animate_lr(
     line = plot_line(ax_fit, x, a0)
     ax_fit.set_ylim(data_ylim(y))
     ends = line.get_xdata()
-    verdict = ax_fit.text(0.5, 0.8, "", transform=ax_fit.transAxes, ha="center", va="center",
-                          fontsize=16, fontweight="bold", color=VERMILION,
-                          bbox={"facecolor": "white", "edgecolor": VERMILION, "alpha": 0.9})
+    verdict = ax_fit.text(
+        0.5,
+        0.8,
+        "",
+        transform=ax_fit.transAxes,
+        ha="center",
+        va="center",
+        fontsize=16,
+        fontweight="bold",
+        color=VERMILION,
+        bbox={"facecolor": "white", "edgecolor": VERMILION, "alpha": 0.9},
+    )
 
     (curve,) = plot_loss(ax_loss, runs[0])
     finite = np.concatenate([r.losses.double().numpy() for r in runs])
@@ -377,11 +411,19 @@ def animate_lr(
         ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
         ax_loss.set_title(describe_outcome(run))
 
-    labels = [f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
-              for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))]
-    return JsAnimation(figure, draw, range(len(chosen)), labels=labels,
-                       alt=_describe_lrs(len(x), a0, steps, chosen, runs, critical),
-                       slider_label="Learning rate", interval=interval)
+    labels = [
+        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
+        for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))
+    ]
+    return JsAnimation(
+        figure,
+        draw,
+        range(len(chosen)),
+        labels=labels,
+        alt=_describe_lrs(len(x), a0, steps, chosen, runs, critical),
+        slider_label="Learning rate",
+        interval=interval,
+    )
 
 
 def _draw_lr_axis(ax: Axes, lrs: Sequence[float], critical: float) -> None:
@@ -400,13 +442,17 @@ def _draw_lr_axis(ax: Axes, lrs: Sequence[float], critical: float) -> None:
     ax.set_xlabel(label)
 
 
-def _describe_lrs(n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History],
-                  critical: float) -> str:
+def _describe_lrs(
+    n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History], critical: float
+) -> str:
     """The text alternative of :func:`animate_lr`'s animation."""
     bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if diverging(run)]
-    outcome = (f"the runs with lr = {', '.join(bad)} diverge." if bad
-               else "none of these runs diverges.")
-    return (f"Learning-rate explorer, one frame per learning rate, {len(lrs)} rates from "
-            f"{lrs[0]:g} to {lrs[-1]:g}: the line fitted to {n} data points after {steps} steps "
-            f"of gradient descent from a = ({float(a0[0]):g}, {float(a0[1]):g}), and its loss "
-            f"curve. The critical learning rate 2/λmax is {critical:.3g}; {outcome}")
+    outcome = (
+        f"the runs with lr = {', '.join(bad)} diverge." if bad else "none of these runs diverges."
+    )
+    return (
+        f"Learning-rate explorer, one frame per learning rate, {len(lrs)} rates from "
+        f"{lrs[0]:g} to {lrs[-1]:g}: the line fitted to {n} data points after {steps} steps "
+        f"of gradient descent from a = ({float(a0[0]):g}, {float(a0[1]):g}), and its loss "
+        f"curve. The critical learning rate 2/λmax is {critical:.3g}; {outcome}"
+    )

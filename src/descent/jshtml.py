@@ -86,8 +86,9 @@ def encode_frames(frames: np.ndarray, colors: int = PALETTE_SIZE) -> list[bytes]
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
-        raise ValueError(f"frames must be uint8 of shape (F, H, W, 3), got {frames.dtype} "
-                         f"{frames.shape}")
+        raise ValueError(
+            f"frames must be uint8 of shape (F, H, W, 3), got {frames.dtype} {frames.shape}"
+        )
     palette = _shared_palette(frames, colors)
     return [
         _url_free_png(Image.fromarray(frame).quantize(palette=palette, dither=Image.Dither.NONE))
@@ -233,14 +234,19 @@ def render_html(
     ``ordinal`` > 0 is appended to the id, to tell apart two copies of one animation on a page.
     """
     if len(pngs) == 0 or len(labels) != len(pngs):
-        raise ValueError(f"need one label per frame and at least one frame, got {len(pngs)} "
-                         f"frames and {len(labels)} labels")
+        raise ValueError(
+            f"need one label per frame and at least one frame, got {len(pngs)} "
+            f"frames and {len(labels)} labels"
+        )
     element_id = content_id(pngs, alt, slider_label, str(interval), *labels)
     if ordinal:
         element_id += f"-{ordinal}"
     frames = [base64.b64encode(png).decode("ascii") for png in pngs]
     script = _SCRIPT.format(
-        id=_js(element_id), alt=_js(alt), labels=_js(list(labels)), interval=int(interval),
+        id=_js(element_id),
+        alt=_js(alt),
+        labels=_js(list(labels)),
+        interval=int(interval),
         rest=_js(frames[1:]),
     )
     attr = _attribute
@@ -262,7 +268,9 @@ def render_html(
 def standalone_page(fragment: str, title: str) -> str:
     """A minimal HTML page (language, charset, viewport, title, one heading) around `fragment`."""
     title = html.escape(title, quote=False)
-    return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
-            f"{fragment}\n</main>\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n</head>\n<body>\n<main>\n<h1>{title}</h1>\n"
+        f"{fragment}\n</main>\n</body>\n</html>\n"
+    )

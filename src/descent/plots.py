@@ -76,8 +76,9 @@ def check_histories(histories: Any) -> list[History]:
     if isinstance(histories, History):
         return [histories]
     if not isinstance(histories, Sequence) or isinstance(histories, str):
-        raise TypeError("histories must be a History or a sequence of them, "
-                        f"got {type(histories).__name__}")
+        raise TypeError(
+            f"histories must be a History or a sequence of them, got {type(histories).__name__}"
+        )
     if len(histories) == 0:
         raise ValueError("histories must not be empty")
     return [check_history(h, f"histories[{i}]") for i, h in enumerate(histories)]
@@ -218,15 +219,20 @@ def plot_loss(
     measured = _numpy(history.losses) - floor
     resolution = 8 * np.finfo(np.float32).eps * floor  # float32 losses are no finer than this
     measured[measured <= resolution] = np.nan
-    terms = _numpy(predicted_excess_terms(x, history.params[0], a_star, history.lr,
-                                          history.steps))
+    terms = _numpy(predicted_excess_terms(x, history.params[0], a_star, history.lr, history.steps))
     terms[~np.isfinite(terms)] = np.nan  # overflow of a diverging run: off the chart
     lams = eigen(x).values.tolist()
     ax.set_ylabel("MSE − min MSE (excess)")
     lines = [
         ax.plot(steps, measured, color=LINE_COLOR, lw=3, alpha=0.6, label="measured")[0],
-        ax.plot(steps, terms.sum(axis=1), color=BLACK, lw=1.5, ls="--",
-                label="predicted from the Hessian")[0],
+        ax.plot(
+            steps,
+            terms.sum(axis=1),
+            color=BLACK,
+            lw=1.5,
+            ls="--",
+            label="predicted from the Hessian",
+        )[0],
     ]
     for i, (lam, color) in enumerate(zip(lams, (VERMILION, GREEN), strict=True)):
         k = i + 1
@@ -268,8 +274,9 @@ def plot_contour(
     if labels is None:
         labels = [_run_label(h) for h in histories]
     elif isinstance(labels, str) or len(labels) != len(histories):
-        raise ValueError(f"labels must be a sequence of {len(histories)} str (one per run), "
-                         f"got {labels!r}")
+        raise ValueError(
+            f"labels must be a sequence of {len(histories)} str (one per run), got {labels!r}"
+        )
     a_star = _numpy(least_squares(x, y))
     radius = max(float(np.linalg.norm(_numpy(h.params[0]) - a_star)) for h in histories)
     half = 1.15 * max(radius, 0.5)
@@ -283,8 +290,9 @@ def plot_contour(
     paths = []
     for h, label, color in zip(histories, labels, itertools.cycle(COLORS), strict=False):
         p = _numpy(h.params)
-        paths.append(ax.plot(p[:, 0], p[:, 1], "o-", color=color, ms=3, lw=1.2, label=label,
-                             zorder=3)[0])
+        paths.append(
+            ax.plot(p[:, 0], p[:, 1], "o-", color=color, ms=3, lw=1.2, label=label, zorder=3)[0]
+        )
     ax.plot(*a_star, ls="", marker="*", ms=13, color=BLACK, zorder=4, label="minimum a*")
     ax.set_xlim(a0s[0], a0s[-1])
     ax.set_ylim(a1s[0], a1s[-1])
@@ -313,20 +321,25 @@ def plot_lr_grid(
     ncols = min(len(lrs), 3)
     nrows = math.ceil(len(lrs) / ncols)
     width = plt.rcParams["figure.figsize"][0]
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, 0.5 + 2.3 * nrows), sharex=True,
-                             sharey=True, squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(width, 0.5 + 2.3 * nrows), sharex=True, sharey=True, squeeze=False
+    )
     ylim = data_ylim(y, 0.15)
     for ax, lr in zip(axes.flat, lrs, strict=False):
         run = fit(x, y, a0, lr=lr, steps=steps)
         plot_data(ax, x, y, s=8)
         plot_line(ax, x, run.final, color=VERMILION if diverging(run) else LINE_COLOR)
         ax.set_ylim(*ylim)
-        ax.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical)\n{describe_outcome(run)}",
-                     fontsize=plt.rcParams["xtick.labelsize"])
+        ax.set_title(
+            f"lr = {lr:g} ({lr / critical:.2f}× critical)\n{describe_outcome(run)}",
+            fontsize=plt.rcParams["xtick.labelsize"],
+        )
         ax.label_outer()
-    for ax in axes.flat[len(lrs):]:
+    for ax in axes.flat[len(lrs) :]:
         ax.remove()
     start = ", ".join(f"{v:g}".replace("-", "−") for v in a0.tolist())
-    fig.suptitle(f"{steps} steps of gradient descent from a = ({start}); "
-                 f"critical lr = 2/λmax = {critical:.3g}")
+    fig.suptitle(
+        f"{steps} steps of gradient descent from a = ({start}); "
+        f"critical lr = 2/λmax = {critical:.3g}"
+    )
     return fig
