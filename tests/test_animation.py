@@ -94,7 +94,7 @@ def test_a_frame_budget_subsamples_keeping_the_ends(data, run):
 
 
 def test_frames_are_palette_pngs_close_to_the_render(anim, page):
-    reference = anim.render_rgb()
+    reference = anim.rgb_frames
     width, height = anim.size
     assert reference.shape == (anim.frame_count, height, width, 3)
     palettes = set()

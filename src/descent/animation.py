@@ -112,11 +112,12 @@ class JsAnimation:
             self.figure.set_layout_engine("none")
             self._layout_frozen = True
 
-    def render_rgb(self) -> np.ndarray:
-        """Render every frame with Agg, flattened onto white, as uint8 ``(F, H, W, 3)``.
+    @property
+    def rgb_frames(self) -> np.ndarray:
+        """Every frame rendered by Agg and flattened onto white, uint8 ``(F, H, W, 3)``.
 
-        Renders afresh on each call (the array is large; it is not kept): the reference the
-        encoded frames are compared with.
+        Rendered afresh on each access (the array is large, so it is not kept): the reference
+        that the encoded frames are compared with.
         """
         self._freeze_layout()
         frames = []
@@ -132,7 +133,7 @@ class JsAnimation:
     @cached_property
     def png_frames(self) -> list[bytes]:
         """Every frame as a palette PNG (one palette shared by all), as embedded in the HTML."""
-        return encode_frames(self.render_rgb())
+        return encode_frames(self.rgb_frames)
 
     def to_html(self, *, ordinal: int = 0) -> str:
         """The player as a self-contained HTML fragment (identical bytes for identical frames).
