@@ -26,7 +26,7 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation
+from matplotlib.animation import FuncAnimation, adjusted_figsize
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -173,11 +173,15 @@ class JsAnimation:
         Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player.
         """
         self._freeze_layout()
+        size = self.figure.get_size_inches()
         animation = FuncAnimation(
             self.figure, self.draw, frames=self.keys, interval=self.interval, repeat=True
         )
-        with mpl.rc_context({"savefig.dpi": "figure", "animation.frame_format": "png"}):
-            return animation.to_jshtml()
+        try:
+            with mpl.rc_context({"savefig.dpi": "figure", "animation.frame_format": "png"}):
+                return animation.to_jshtml()
+        finally:  # its writer may round an odd pixel size to an even one: undo that
+            self.figure.set_size_inches(size, forward=False)
 
     def __repr__(self) -> str:
         width, height = self.size
@@ -201,7 +205,9 @@ def frame_indices(count: int, max_frames: int) -> list[int]:
 def _new_figure(figsize: PairLike | None, dpi: float | None, height_ratio: float) -> Figure:
     """A figure outside pyplot, drawn by Agg, laid out by constrained layout.
 
-    Default size: the style's figure width, and `height_ratio` times that as height.
+    Default size: the style's figure width, and `height_ratio` times that as height. The size
+    is rounded to whole, even pixels, as matplotlib's movie writers (``to_jshtml`` too) round
+    it, so that :meth:`JsAnimation.default_jshtml` renders exactly the same frames.
     """
     if figsize is None:
         width = mpl.rcParams["figure.figsize"][0]
@@ -210,7 +216,8 @@ def _new_figure(figsize: PairLike | None, dpi: float | None, height_ratio: float
     if min(width, height) <= 0:
         raise ValueError(f"figsize must be two numbers > 0 (inches), got {figsize!r}")
     dpi = mpl.rcParams["figure.dpi"] if dpi is None else check_float(dpi, "dpi", positive=True)
-    figure = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    pixels = (round(width * dpi) / dpi, round(height * dpi) / dpi)
+    figure = Figure(figsize=adjusted_figsize(*pixels, dpi, 2), dpi=dpi, layout="constrained")
     FigureCanvasAgg(figure)
     return figure
 
