@@ -1,0 +1,441 @@
+"""Shared fixtures for the tests of the built site: where it is, its pages, a local server that
+serves it as GitHub Pages does, and one headless Chromium that never touches the network.
+
+- ``site_root``: the built site, ``_build/html`` or ``$DESCENT_SITE``.
+- ``doc`` (parametrized): every page of the site (``*.html`` outside ``_static``, ``_sources``,
+  ``_images`` …), as a path relative to the site; ``content_doc``: only the pages built from the
+  book's sources (the ``docnames`` of the site's own search index); ``nb_doc``: those built
+  from notebooks (the chapters); ``anim_doc``: the pages that hold an animation. Pages are
+  found when the tests are collected, so every chapter added to ``_toc.yml`` is tested without
+  any list here.
+- ``site_server``: the site over HTTP on 127.0.0.1 under the Pages path prefix (``/descent/``,
+  from ``html.baseurl``), answering a missing path with the site's ``404.html`` and status 404.
+- ``browser`` (session) and ``tab`` (one context and page per test): Chromium driven by
+  Playwright. Every request to a host other than 127.0.0.1 is blocked and recorded; console
+  errors, page errors, failed requests and HTTP errors are recorded for the test to assert on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+BASEURL: str = CONFIG["html"]["baseurl"]  # https://descent-book.github.io/descent/
+PREFIX: str = urlsplit(BASEURL).path  # /descent/: where Pages serves the book
+LOCAL_HOST = "127.0.0.1"
+NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "reports"}  # folders, not pages
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    # A second guard behind the request routing: no name but 127.0.0.1 resolves.
+    f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL_HOST}",
+]
+
+
+# --- the site and its pages -----------------------------------------------------------------
+
+
+def site_path() -> Path:
+    """Where the built site is: ``$DESCENT_SITE`` or ``_build/html``."""
+    return Path(os.environ.get("DESCENT_SITE") or ROOT / "_build" / "html").resolve()
+
+
+def missing_site_message(root: Path) -> str:
+    return f"no built site at {root} (no index.html): run `make book` first"
+
+
+def site_pages(root: Path) -> list[str]:
+    """Every page of the site: its ``*.html`` files outside the asset folders, sorted."""
+    if not (root / "index.html").is_file():
+        return []
+    pages = []
+    for path in root.rglob("*.html"):
+        rel = path.relative_to(root)
+        if rel.parts[0] not in NOT_PAGES:
+            pages.append(rel.as_posix())
+    return sorted(pages)
+
+
+def docnames(root: Path) -> list[str]:
+    """The documents Sphinx built from the book's sources, from the site's ``searchindex.js``."""
+    index = root / "searchindex.js"
+    if not index.is_file():
+        return []
+    text = index.read_text()
+    data = json.loads(text[text.index("(") + 1 : text.rindex(")")])
+    return sorted(data["docnames"])
+
+
+def content_pages(root: Path) -> list[str]:
+    """The pages made from the book's sources (chapters and appendices), sorted."""
+    return sorted(f"{name}.html" for name in docnames(root) if (root / f"{name}.html").is_file())
+
+
+@functools.cache
+def read_html(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+@functools.cache
+def soup_of(path: Path) -> BeautifulSoup:
+    """The parsed page (cached: treat it as read-only)."""
+    return BeautifulSoup(read_html(path), "html.parser")
+
+
+def source_is_notebook(root: Path, docname: str) -> bool:
+    """The page was built from a notebook: its source, as Sphinx copied it into ``_sources``, is
+    an ``.ipynb``, or MyST Markdown whose front matter names a kernel."""
+    for source in (root / "_sources").glob(f"{docname}.*"):
+        if source.name in (f"{docname}.md", f"{docname}.md.txt"):
+            match = re.match(r"---\n(.*?)\n---", source.read_text(errors="replace"), re.S)
+            if match and re.search(r"^kernelspec:", match.group(1), re.M):
+                return True
+    return False
+
+
+def notebook_pages(root: Path) -> list[str]:
+    """The pages built from notebooks (chapters), or showing code cells, sorted."""
+    cell = re.compile(r"""class=["']cell[\s"']""")
+    return [
+        doc
+        for doc in content_pages(root)
+        if source_is_notebook(root, doc.removesuffix(".html")) or cell.search(read_html(root / doc))
+    ]
+
+
+def animation_pages(root: Path) -> list[str]:
+    """The pages that hold at least one animation (an element with class ``descent-anim``)."""
+    found = re.compile(r"""class=["'](?:[^"']*\s)?descent-anim[\s"']""")
+    return [doc for doc in site_pages(root) if found.search(read_html(root / doc))]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize ``doc``, ``content_doc`` and ``anim_doc`` over the pages of the built site."""
+    root = site_path()
+    lists = {
+        "doc": site_pages,
+        "content_doc": content_pages,
+        "anim_doc": animation_pages,
+        "nb_doc": notebook_pages,
+    }
+    # Lists that are empty until the chapters that bring them land: then nothing to check.
+    maybe_empty = {
+        "anim_doc": "the built site has no animation (no element with class descent-anim)",
+        "nb_doc": "the built site has no page built from a notebook (no chapter yet)",
+    }
+    for name, find in lists.items():
+        if name not in metafunc.fixturenames:
+            continue
+        if not (root / "index.html").is_file():
+            # The `site_root` fixture turns this into a failure that says what to do.
+            metafunc.parametrize(name, ["(no site)"], indirect=True)
+            continue
+        found = find(root)
+        if not found and name in maybe_empty:
+            params = [pytest.param("(none)", marks=pytest.mark.skip(reason=maybe_empty[name]))]
+            metafunc.parametrize(name, params, indirect=True)
+            continue
+        if not found:
+            # A site with pages but none of this kind is broken, not empty: fail, don't skip.
+            found = [f"(no {name} found in {root})"]
+        metafunc.parametrize(name, found, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def site_root() -> Path:
+    """The built site's folder; fails (never skips) when it has not been built."""
+    root = site_path()
+    if not (root / "index.html").is_file():
+        pytest.fail(missing_site_message(root), pytrace=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def pages(site_root: Path) -> list[str]:
+    """Every page of the site, relative to it (``book/intro.html``, ``search.html`` …)."""
+    return site_pages(site_root)
+
+
+def _page_param(request: pytest.FixtureRequest, site_root: Path) -> str:
+    doc = request.param
+    if not (site_root / doc).is_file():
+        pytest.fail(f"{doc}: not a page of {site_root}", pytrace=False)
+    return doc
+
+
+@pytest.fixture
+def doc(request: pytest.FixtureRequest, site_root: Path) -> str:
+    """One page of the site (every page, in turn)."""
+    return _page_param(request, site_root)
+
+
+@pytest.fixture
+def content_doc(request: pytest.FixtureRequest, site_root: Path) -> str:
+    """One page built from the book's sources (every chapter and appendix, in turn)."""
+    return _page_param(request, site_root)
+
+
+@pytest.fixture
+def nb_doc(request: pytest.FixtureRequest, site_root: Path) -> str:
+    """One page built from a notebook (every chapter, in turn)."""
+    return _page_param(request, site_root)
+
+
+@pytest.fixture
+def anim_doc(request: pytest.FixtureRequest, site_root: Path) -> str:
+    """One page that holds an animation."""
+    return _page_param(request, site_root)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reads the built site ``site`` (so ``-m site`` selects them all)."""
+    for item in items:
+        if "site_root" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.site)
+
+
+# --- the local server -------------------------------------------------------------------------
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """Serves the site under ``PREFIX`` only; anything else is 404 with the site's 404 page."""
+
+    site: Path  # set on a subclass per server
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, directory=str(self.site), **kwargs)
+
+    def translate_path(self, path: str) -> str:
+        url_path = unquote(urlsplit(path).path)
+        if url_path + "/" == PREFIX:
+            url_path = PREFIX  # /descent → the site's root (the handler redirects to /descent/)
+        if not url_path.startswith(PREFIX):
+            return str(self.site / "\0outside-the-prefix")  # never exists: 404
+        return super().translate_path("/" + url_path[len(PREFIX) :])
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        page = self.site / "404.html"
+        if code != HTTPStatus.NOT_FOUND or not page.is_file() or self.command != "GET":
+            return super().send_error(code, message, explain)
+        body = page.read_bytes()  # as GitHub Pages does: the site's 404.html, status 404
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return None
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args) -> None:  # quiet
+        pass
+
+
+@dataclass
+class SiteServer:
+    root: Path
+    port: int
+
+    @property
+    def base(self) -> str:
+        """The site's root URL, ``http://127.0.0.1:<port>/descent/``."""
+        return f"http://{LOCAL_HOST}:{self.port}{PREFIX}"
+
+    def url(self, doc: str) -> str:
+        return self.base + doc
+
+
+@pytest.fixture(scope="session")
+def site_server(site_root: Path) -> Iterator[SiteServer]:
+    """The site over HTTP on 127.0.0.1 (a free port, threaded, quiet), stopped at session end."""
+    handler = type("Handler", (SiteHandler,), {"site": site_root})
+    server = ThreadingHTTPServer((LOCAL_HOST, 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield SiteServer(site_root, server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((LOCAL_HOST, 0))
+        return s.getsockname()[1]
+
+
+# --- the browser ------------------------------------------------------------------------------
+
+
+def chromium_executable() -> str | None:
+    """``$DESCENT_CHROMIUM``, else Debian's ``/usr/bin/chromium``, else None (Playwright's own)."""
+    chosen = os.environ.get("DESCENT_CHROMIUM")
+    if chosen:
+        if not (Path(chosen).is_file() and os.access(chosen, os.X_OK)):
+            pytest.fail(f"DESCENT_CHROMIUM={chosen} is not an executable file", pytrace=False)
+        return chosen
+    if Path("/usr/bin/chromium").is_file():
+        return "/usr/bin/chromium"
+    return shutil.which("chromium") or None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole session. A missing browser fails with what to do."""
+    from playwright.sync_api import Error, sync_playwright
+
+    executable = chromium_executable()
+    playwright = sync_playwright().start()
+    try:
+        try:
+            launched = playwright.chromium.launch(
+                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            )
+        except Error as error:
+            pytest.fail(
+                f"cannot start Chromium ({executable or 'Playwright bundled browser'}): "
+                f"{str(error).splitlines()[0]}\n"
+                "Install one: `make browser` (Debian's chromium, as root), "
+                "`.venv/bin/python -m playwright install chromium`, "
+                "or export DESCENT_CHROMIUM=/path/to/chrome",
+                pytrace=False,
+            )
+        yield launched
+        launched.close()
+    finally:
+        playwright.stop()
+
+
+def is_local(url: str) -> bool:
+    """True for URLs that stay on this machine's server (or need no host: data:, blob:, about:)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about", "javascript"):
+        return True
+    return parts.hostname == LOCAL_HOST
+
+
+@dataclass
+class Tab:
+    """A page in a fresh browser context, with everything it did wrong recorded."""
+
+    page: object  # playwright.sync_api.Page
+    server: SiteServer
+    external: list[str] = field(default_factory=list)  # requests to another host (blocked)
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # local requests that failed or got >= 400
+    expected_status: dict[str, int] = field(default_factory=dict)  # url → an expected error code
+
+    def goto(self, doc: str, *, wait_until: str = "networkidle"):
+        """Open ``doc`` (a path relative to the site, with an optional query) and wait."""
+        return self.page.goto(self.server.url(doc), wait_until=wait_until)
+
+    def problems(self) -> list[str]:
+        """Everything recorded that a reader's browser would complain about."""
+        return (
+            [f"request to another host: {url}" for url in self.external]
+            + [f"page error: {text}" for text in self.page_errors]
+            + [f"console error: {text}" for text in self.console_errors]
+            + [f"failed request: {text}" for text in self.failed]
+        )
+
+
+@pytest.fixture
+def tab(browser, site_server: SiteServer) -> Iterator[Tab]:
+    """A fresh context and page (light colour scheme, 1280×900) that cannot reach the network."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        color_scheme="light",
+        service_workers="block",
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    record = Tab(page=page, server=site_server)
+
+    def block(route) -> None:
+        route.abort("blockedbyclient")
+
+    def on_request(request) -> None:
+        if not is_local(request.url):
+            record.external.append(request.url)
+
+    def on_console(message) -> None:
+        if message.type != "error":
+            return
+        location = message.location or {}
+        where = f" ({location.get('url', '')}:{location.get('lineNumber', '')})"
+        url = location.get("url", "")
+        expected = record.expected_status.get(url)
+        if expected and f"status of {expected}" in message.text:
+            return  # the document we asked for with an expected error status (the 404 page)
+        if not is_local(url) or "ERR_BLOCKED_BY_CLIENT" in message.text:
+            return  # already recorded as a request to another host
+        record.console_errors.append(message.text + where)
+
+    def on_response(response) -> None:
+        if response.status >= 400 and record.expected_status.get(response.url) != response.status:
+            record.failed.append(f"HTTP {response.status} for {response.url}")
+
+    def on_request_failed(request) -> None:
+        if is_local(request.url):
+            record.failed.append(f"{request.failure} for {request.url}")
+
+    context.route(lambda url: not is_local(url), block)
+    context.on("request", on_request)
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: record.page_errors.append(str(error)))
+    page.on("response", on_response)
+    page.on("requestfailed", on_request_failed)
+    page.on("websocket", lambda ws: record.external.append(ws.url))
+    try:
+        yield record
+    finally:
+        context.close()
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+
+EXTERNAL_LINKS = pytest.StashKey[str]()
+
+
+@pytest.fixture
+def report_external_links(request: pytest.FixtureRequest):
+    """Call with a one-line summary; it is printed at the end of the run."""
+
+    def report(line: str) -> None:
+        request.config.stash[EXTERNAL_LINKS] = line
+
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    line = config.stash.get(EXTERNAL_LINKS, None)
+    if line:
+        terminalreporter.write_line(line)
