@@ -1,0 +1,191 @@
+"""Load time of a page in headless Chromium against its default-jshtml twin, same run.
+
+The twin is a copy of the built page in which each of our players is replaced by
+``default_jshtml()`` of the very same animation (matplotlib's ``to_jshtml()``): everything
+else — theme, scripts, text — is byte-identical. Both pages are served from one local
+``127.0.0.1`` server out of a copy of the built site, gzip-compressed as GitHub Pages serves
+them. Every request to any other host (the default player's Font Awesome stylesheet on a CDN)
+is aborted by a route handler, so it fails at once and equally.
+
+Each measurement opens a fresh browser context (empty cache), loads the page until its
+``load`` event and reads ``PerformanceNavigationTiming.loadEventEnd``. Runs alternate A/B,
+swapping the order every round; one warm-up round is discarded; medians are reported.
+Two network profiles: the loopback as is, and a throttled one (CDP network emulation).
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
+
+from buildlog import median
+
+CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    # Behind the route handler, a second guard: no host name but 127.0.0.1 resolves.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+# A modest broadband reader: 10 Mbit/s down, 40 ms round trip.
+THROTTLED = {
+    "offline": False,
+    "latency": 40,
+    "downloadThroughput": 10_000_000 / 8,
+    "uploadThroughput": 5_000_000 / 8,
+}
+
+
+def make_twin(page: str, swaps: list[tuple[str, str]]) -> tuple[str, int]:
+    """`page` with each (ours, default) HTML swapped in; returns it and how many were swapped."""
+    count = 0
+    for ours, default in swaps:
+        if ours in page:
+            page = page.replace(ours, default, 1)
+            count += 1
+    return page, count
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    """Static files, gzip-compressed when the browser accepts it; quiet."""
+
+    _cache: ClassVar[dict[Path, bytes]] = {}  # gzip bodies, shared by all requests
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = Path(self.translate_path(urlsplit(self.path).path))
+        if path.is_dir():
+            path = path / "index.html"
+        if not path.is_file():
+            self.send_error(404)
+            return
+        body = path.read_bytes()
+        ctype = self.guess_type(str(path))
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Cache-Control", "no-store")
+        if "gzip" in self.headers.get("Accept-Encoding", ""):
+            if path not in self._cache:
+                self._cache[path] = gzip.compress(body, compresslevel=6, mtime=0)
+            body = self._cache[path]
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@dataclass
+class LoadTimes:
+    """Medians (ms) of the load event for the page and its twin, per network profile."""
+
+    page: str
+    runs: int
+    ours_ms: dict[str, float]
+    twin_ms: dict[str, float]
+    ours_all: dict[str, list[float]]
+    twin_all: dict[str, list[float]]
+    aborted: dict[str, int]  # requests to other hosts aborted, per variant (one load)
+
+    def ratio(self, profile: str) -> float:
+        return self.ours_ms[profile] / self.twin_ms[profile]
+
+
+def measure(site: Path, page: str, twin_html: str, workdir: Path, runs: int = 7) -> LoadTimes:
+    """Load `page` (a path inside the built `site`) and its twin, alternating, `runs` each."""
+    from playwright.sync_api import sync_playwright
+
+    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.copytree(site, workdir)
+    _Handler._cache.clear()
+    original = Path(page)
+    twin_rel = original.with_name(original.stem + ".default-jshtml.html").as_posix()
+    (workdir / twin_rel).write_text(twin_html, encoding="utf-8")
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), partial(_Handler, directory=str(workdir))
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    urls = {"ours": base + original.as_posix(), "twin": base + twin_rel}
+    times: dict[str, dict[str, list[float]]] = {
+        p: {"ours": [], "twin": []} for p in ("loopback", "throttled")
+    }
+    aborted = {"ours": 0, "twin": 0}
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+            try:
+                for profile in ("loopback", "throttled"):
+                    for round_ in range(runs + 1):  # round 0 is a warm-up
+                        order = ["ours", "twin"] if round_ % 2 == 0 else ["twin", "ours"]
+                        for variant in order:
+                            ms, blocked = _load_retrying(
+                                browser, urls[variant], profile == "throttled"
+                            )
+                            if round_:
+                                times[profile][variant].append(ms)
+                            else:
+                                aborted[variant] = blocked
+            finally:
+                browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return LoadTimes(
+        page=page,
+        runs=runs,
+        ours_ms={p: median(v["ours"]) for p, v in times.items()},
+        twin_ms={p: median(v["twin"]) for p, v in times.items()},
+        ours_all={p: v["ours"] for p, v in times.items()},
+        twin_all={p: v["twin"] for p, v in times.items()},
+        aborted=aborted,
+    )
+
+
+def _load_retrying(browser, url: str, throttled: bool, tries: int = 3) -> tuple[float, int]:
+    """:func:`_load`, tried again (up to `tries` times) if the page never finishes loading."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(tries):
+        try:
+            return _load(browser, url, throttled)
+        except PlaywrightTimeout as error:
+            if attempt == tries - 1:
+                raise RuntimeError(f"{url} did not load {tries} times: {error}") from error
+    raise AssertionError("unreachable")
+
+
+def _load(browser, url: str, throttled: bool) -> tuple[float, int]:
+    """Load `url` in a fresh context; return loadEventEnd (ms) and requests aborted."""
+    context = browser.new_context()
+    blocked = 0
+
+    def abort(route) -> None:
+        nonlocal blocked
+        blocked += 1
+        route.abort()
+
+    try:
+        page = context.new_page()
+        # Only requests to other hosts are intercepted (interception itself costs time).
+        page.route(lambda address: urlsplit(address).hostname != "127.0.0.1", abort)
+        if throttled:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", THROTTLED)
+        page.goto(url, wait_until="load", timeout=60_000)
+        ms = page.evaluate("() => performance.getEntriesByType('navigation')[0].loadEventEnd")
+        return float(ms), blocked
+    finally:
+        context.close()

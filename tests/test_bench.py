@@ -1,0 +1,179 @@
+"""The benchmark's parsers (`bench/`): build logs, cell counts, page weights, animation HTML.
+
+Fast and offline: no build, no browser. `make bench` itself is not a test (its timings are
+noisy); these check that it reads what it measures correctly.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+sys.path.insert(0, str(BENCH))
+
+import animations  # noqa: E402
+import buildlog  # noqa: E402
+import loadtime  # noqa: E402
+import run  # noqa: E402
+
+ROOT = Path("/repo")
+ESC = "\x1b[01m"
+
+LOG = f"""\
+Running Jupyter-Book v1.0.4.post1
+{ESC}reading sources... \x1b[39;49;00m[ 33%] \x1b[35mbook/sgd\x1b[39;49;00m
+freshness: dependency fingerprint 0123456789abcdef
+/repo/book/sgd.md: Executing notebook using local CWD [mystnb]
+/repo/book/sgd.md: Executed notebook in 12.34 seconds [mystnb]
+/repo/book/sgd.md: Cached executed notebook: ID=4 [mystnb]
+/repo/book/tensors.md: Using cached notebook: ID=3 [mystnb]
+/repo/book/broken.md: Executing notebook using local CWD [mystnb]
+/repo/book/broken.md: Executing notebook failed: CellExecutionError [mystnb]
+{ESC}build succeeded, 0 warnings.\x1b[39;49;00m
+"""
+
+
+def test_parse_log_reads_each_notebook_line_per_docname() -> None:
+    log = buildlog.parse_log(LOG, ROOT)
+    assert log.executed == ["book/sgd", "book/broken"]
+    assert log.seconds == {"book/sgd": 12.34}
+    assert log.cached == ["book/tensors"]
+    assert log.failed == ["book/broken"]
+    assert log.fingerprint == "0123456789abcdef"
+    assert log.succeeded
+
+
+def test_a_rebuild_with_nothing_to_do_executes_nothing() -> None:
+    log = buildlog.parse_log(f"{ESC}no targets are out of date.\nbuild succeeded.\n", ROOT)
+    assert log.executed == [] and log.seconds == {} and log.succeeded
+
+
+def test_a_failed_build_is_not_a_success() -> None:
+    assert not buildlog.parse_log("build finished with problems, 1 warning.\n", ROOT).succeeded
+
+
+def test_docname_is_relative_to_the_book_root_without_suffix() -> None:
+    assert buildlog.docname("/repo/book/sgd.md", ROOT) == "book/sgd"
+    assert buildlog.docname("/elsewhere/x.ipynb", ROOT) == "/elsewhere/x"
+
+
+def notebook(*cells: tuple[str, str]) -> dict:
+    return {"cells": [{"cell_type": kind, "source": text, "metadata": {}} for kind, text in cells]}
+
+
+def test_code_cells_counts_only_code(tmp_path: Path) -> None:
+    nb = notebook(("markdown", "# Title"), ("code", "1 + 1"), ("code", ["import torch\n", "x"]))
+    path = tmp_path / "chapter.ipynb"
+    path.write_text(json.dumps(nb))
+    assert buildlog.code_cells(path) == buildlog.code_cells(nb) == 2
+    assert buildlog.code_sources(nb) == ["1 + 1", "import torch\nx"]
+
+
+@pytest.mark.parametrize(
+    ("source", "imports"),
+    [
+        ("from fastai.basics import *", True),
+        ("import fastai", True),
+        ("  from fastai.learner import Learner", True),
+        ('exec("from fastai.basics import *", ns)', False),
+        ("# fastai is not needed here\nimport torch", False),
+    ],
+)
+def test_imports_fastai(source: str, imports: bool) -> None:
+    assert buildlog.imports_fastai([source]) is imports
+
+
+def test_kernel_imports_maps_kernels_to_chapters_in_start_order() -> None:
+    lines = [
+        json.dumps({"event": "start", "pid": 20, "time": 2.0}),
+        json.dumps({"event": "start", "pid": 10, "time": 1.0}),
+        json.dumps({"event": "import", "pid": 20, "time": 2.5, "module": "torch"}),
+        json.dumps({"event": "import", "pid": 20, "time": 2.6, "module": "fastai"}),
+        "",
+    ]
+    found = buildlog.kernel_imports(lines, ["book/intro-nb", "book/tensors"])
+    assert found == {"book/intro-nb": [], "book/tensors": ["fastai", "torch"]}
+    assert buildlog.kernel_imports(lines, ["book/only-one"]) is None
+
+
+def test_gzip_size_is_deterministic_and_matches_gzip() -> None:
+    data = b"<html>" + b"frame " * 1000 + b"</html>"
+    assert buildlog.gzip_size(data) == buildlog.gzip_size(data)
+    assert buildlog.gzip_size(data) == len(gzip.compress(data, 9, mtime=0))
+    assert buildlog.gzip_size(data) < len(data)
+
+
+def test_median() -> None:
+    assert buildlog.median([3.0, 1.0, 2.0]) == 2.0
+    assert buildlog.median([1.0, 2.0]) == 1.5
+    with pytest.raises(ValueError):
+        buildlog.median([])
+
+
+def frames() -> np.ndarray:
+    rng = np.random.default_rng(0)
+    out = np.full((3, 12, 16, 3), 255, np.uint8)
+    for k in range(3):
+        out[k, 2 + k : 6 + k, 3:9] = rng.integers(0, 255, 3)
+    return out
+
+
+def test_frame_payloads_of_our_player_and_of_matplotlibs() -> None:
+    from descent.jshtml import encode_frames, render_html
+
+    pngs = encode_frames(frames())
+    ours = render_html(pngs, size=(16, 12), alt="Boxes.", labels=["a", "b", "c"])
+    payloads = animations.frame_payloads(ours)
+    assert [len(p) for p in payloads] == [len(base64.b64encode(p)) for p in pngs]
+    assert animations.animation_ids(f"<p>x</p>{ours}") == [ours.split('id="')[1].split('"')[0]]
+
+    # matplotlib's template: every frame a data URI, base64 split by backslash-newlines
+    b64 = [p[:40] + "\\\n" + p[40:] for p in payloads]
+    default = "<script>\n" + "".join(
+        f'  frames[{i}] = "data:image/png;base64,{b}"\n' for i, b in enumerate(b64)
+    )
+    assert animations.frame_payloads(default) == payloads
+
+
+def test_visible_loss_of_identical_frames_is_none() -> None:
+    from descent.jshtml import encode_frames
+
+    rgb = np.zeros((2, 4, 5, 3), np.uint8)
+    rgb[1] = 200
+    payloads = [base64.b64encode(p).decode() for p in encode_frames(rgb)]
+    loss = animations.visible_loss(payloads, list(rgb))
+    assert loss["max_abs_diff"] == 0 and loss["pixels_changed"] == 0
+    assert loss["psnr_min_db"] == float("inf")
+
+
+def test_make_twin_swaps_each_player_once() -> None:
+    page = "<main>A<div>ours-1</div>B<div>ours-2</div></main>"
+    twin, count = loadtime.make_twin(page, [("<div>ours-1</div>", "D1"), ("<nope/>", "X")])
+    assert twin == "<main>AD1B<div>ours-2</div></main>" and count == 1
+
+
+def test_toc_files_lists_every_file_in_reading_order(tmp_path: Path) -> None:
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nparts:\n  - caption: Chapters\n    chapters:\n"
+        "      - file: book/tensors\n        sections:\n          - file: book/extra.md\n"
+        "  - caption: Appendices\n    chapters:\n      - file: book/api\n"
+    )
+    assert run.toc_files(tmp_path) == ["book/intro", "book/tensors", "book/extra", "book/api"]
+
+
+def test_append_cell_adds_one_code_cell(tmp_path: Path) -> None:
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text("# Chapter\n\n```{code-cell} ipython3\n1\n```\n")
+    run.append_cell(chapter, 1)
+    assert chapter.read_text().count("```{code-cell}") == 2
+    nb = tmp_path / "chapter.ipynb"
+    nb.write_text(json.dumps(notebook(("code", "1"))))
+    run.append_cell(nb, 2)
+    assert buildlog.code_cells(nb) == 2
