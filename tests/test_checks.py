@@ -135,10 +135,18 @@ BAD_INPUTS = [
     ("least_squares y", lambda: least_squares(X, Y[:5]), ValueError, "y"),
     ("critical_lr x", lambda: critical_lr(torch.zeros(0, 2)), ValueError, "x"),
     ("predicted lr", lambda: predicted_excess_loss(X, (0, 0), (1, 1), -1.0, 5), ValueError, "lr"),
-    ("predicted steps", lambda: predicted_excess_loss(X, (0, 0), (1, 1), 0.1, 1.5), TypeError,
-     "steps"),
-    ("predicted a_star", lambda: predicted_excess_loss(X, (0, 0), "ab", 0.1, 5), TypeError,
-     "a_star"),
+    (
+        "predicted steps",
+        lambda: predicted_excess_loss(X, (0, 0), (1, 1), 0.1, 1.5),
+        TypeError,
+        "steps",
+    ),
+    (
+        "predicted a_star",
+        lambda: predicted_excess_loss(X, (0, 0), "ab", 0.1, 5),
+        TypeError,
+        "a_star",
+    ),
     ("fit lr nan", fit_with(lr=NAN), ValueError, "lr"),
     ("fit lr bool", fit_with(lr=True), TypeError, "lr"),
     ("fit steps", fit_with(steps=-2), ValueError, "steps"),
@@ -152,14 +160,16 @@ BAD_INPUTS = [
     ("sgd_step a", lambda: sgd_step(torch.zeros(2), X, Y, 0.1), ValueError, "a"),
     ("fit_module lr", lambda: fit_module(X, Y, (0, 0), lr=-1, steps=1), ValueError, "lr"),
     ("fit_module a0", lambda: fit_module(X, Y, "ab", lr=0.1, steps=1), TypeError, "a0"),
-    ("fit_learner steps", lambda: fit_learner(X, Y, (0, 0), lr=0.1, steps=-1), ValueError,
-     "steps"),
+    ("fit_learner steps", lambda: fit_learner(X, Y, (0, 0), lr=0.1, steps=-1), ValueError, "steps"),
     ("fit_learner x", lambda: fit_learner(X[:, :1], Y, (0, 0), lr=0.1, steps=1), ValueError, "x"),
 ]
 
 
-@pytest.mark.parametrize(("call", "error", "name"), [case[1:] for case in BAD_INPUTS],
-                         ids=[case[0] for case in BAD_INPUTS])
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [case[1:] for case in BAD_INPUTS],
+    ids=[case[0] for case in BAD_INPUTS],
+)
 def test_bad_input_raises_naming_the_argument(call, error, name):
     with pytest.raises(error) as info:
         call()
@@ -174,8 +184,15 @@ def test_message_shows_the_rule_and_the_value():
         check_steps(2.5)
 
 
-PAIRS = [(3, 2), [3.0, 2.0], (np.float32(3), np.int64(2)), (torch.tensor(3.0), 2),
-         torch.tensor([3, 2]), torch.tensor([3.0, 2.0], dtype=torch.float64), np.array([3, 2.0])]
+PAIRS = [
+    (3, 2),
+    [3.0, 2.0],
+    (np.float32(3), np.int64(2)),
+    (torch.tensor(3.0), 2),
+    torch.tensor([3, 2]),
+    torch.tensor([3.0, 2.0], dtype=torch.float64),
+    np.array([3, 2.0]),
+]
 
 
 @pytest.mark.parametrize("value", PAIRS)
@@ -192,8 +209,10 @@ def test_as_pair_returns_a_detached_copy():
     assert a.tolist() == [1.0, 2.0] and not pair.requires_grad
 
 
-@pytest.mark.parametrize("x", [torch.ones(5, 2, dtype=torch.float64), np.ones((5, 2)),
-                               torch.ones(5, 2, dtype=torch.int64)])
+@pytest.mark.parametrize(
+    "x",
+    [torch.ones(5, 2, dtype=torch.float64), np.ones((5, 2)), torch.ones(5, 2, dtype=torch.int64)],
+)
 def test_check_x_converts_real_arrays_to_float32(x):
     checked = check_x(x)
     assert checked.dtype == torch.float32 and checked.shape == (5, 2)

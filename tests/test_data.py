@@ -46,8 +46,9 @@ def test_uniform_noise_lies_in_0_1(n, a, seed):
     assert np.all(residual >= -1e-5) and np.all(residual < 1 + 1e-5)
 
 
-@pytest.mark.parametrize(("noise", "mean", "std"), [("uniform", 0.5, (1 / 12) ** 0.5),
-                                                    ("normal", 0.0, 0.25)])
+@pytest.mark.parametrize(
+    ("noise", "mean", "std"), [("uniform", 0.5, (1 / 12) ** 0.5), ("normal", 0.0, 0.25)]
+)
 def test_noise_distribution(noise, mean, std):
     n = 40_000
     x, y = linear_data(n, (3.0, 2.0), noise=noise, seed=7)

@@ -30,8 +30,9 @@ def assert_same_history(got, want, rtol=1e-5, atol=1e-6):
 def test_line_is_x_at_a():
     line = Line((3.0, 2.0))
     assert [p.shape for p in line.parameters()] == [(2,)]
-    np.testing.assert_allclose(line(X).detach().numpy(),
-                               X.double().numpy() @ np.array([3.0, 2.0]), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        line(X).detach().numpy(), X.double().numpy() @ np.array([3.0, 2.0]), rtol=1e-6, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("lr", LRS)
@@ -59,8 +60,9 @@ def test_fit_learner_edge_cases():
     assert blown.diverged and blown.steps < 200 and torch.isfinite(blown.losses).all()
 
 
-def test_fit_learner_is_silent_writes_nothing_and_keeps_the_global_rng(capfd, tmp_path,
-                                                                       monkeypatch):
+def test_fit_learner_is_silent_writes_nothing_and_keeps_the_global_rng(
+    capfd, tmp_path, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     torch_state, py_state = torch.get_rng_state(), random.getstate()
     np_state = np.random.get_state()[1].copy()
@@ -91,7 +93,8 @@ def test_fresh_process_imports_fastai_lazily_and_prints_nothing():
         h = descent.fit_learner(x, y, (-1.0, 1.0), lr=0.1, steps=3)
         assert "fastai" in sys.modules and h.steps == 3
     """)
-    result = subprocess.run([sys.executable, "-W", "default", "-c", code],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", "")

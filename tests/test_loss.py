@@ -70,8 +70,9 @@ def test_mse_refuses_what_torch_would_broadcast():
 
 def test_mse_gradcheck_float64():
     y = torch.randn(7, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
-    y_hat = torch.randn(7, dtype=torch.float64, requires_grad=True,
-                        generator=torch.Generator().manual_seed(2))
+    y_hat = torch.randn(
+        7, dtype=torch.float64, requires_grad=True, generator=torch.Generator().manual_seed(2)
+    )
     assert torch.autograd.gradcheck(lambda p: mse(y, p), (y_hat,))
     assert torch.autograd.gradgradcheck(lambda p: mse(y, p), (y_hat,))
 
@@ -103,7 +104,8 @@ def test_hessian_is_2_over_n_xtx_and_autograds_hessian(xy):
     assert H.shape == (2, 2) and H.dtype == torch.float32
     np.testing.assert_allclose(H.numpy(), 2 / len(xn) * xn.T @ xn, rtol=1e-6, atol=1e-7)
     auto = torch.autograd.functional.hessian(
-        lambda a: mse(y.double(), x.double() @ a), torch.zeros(2, dtype=torch.float64))
+        lambda a: mse(y.double(), x.double() @ a), torch.zeros(2, dtype=torch.float64)
+    )
     np.testing.assert_allclose(H.numpy(), auto.numpy(), rtol=1e-6, atol=1e-7)
 
 
@@ -193,18 +195,21 @@ def test_predicted_terms_are_geometric_per_direction():
     lam, vec = np.linalg.eigh(2 / len(xn) * xn.T @ xn)
     c = vec.T @ (np.array(A0) - a_star.double().numpy())
     np.testing.assert_allclose(terms[0], 0.5 * lam * c**2, rtol=1e-5)
-    np.testing.assert_allclose(terms[1:] / terms[:-1], np.tile((1 - lr * lam) ** 2, (steps, 1)),
-                               rtol=1e-5)
-    np.testing.assert_allclose(terms.sum(1),
-                               predicted_excess_loss(X, A0, a_star, lr, steps).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(
+        terms[1:] / terms[:-1], np.tile((1 - lr * lam) ** 2, (steps, 1)), rtol=1e-5
+    )
+    np.testing.assert_allclose(
+        terms.sum(1), predicted_excess_loss(X, A0, a_star, lr, steps).numpy(), rtol=1e-6
+    )
 
 
 def test_predicted_excess_at_the_start_is_the_loss_gap():
     x, y = np_data(X, Y)
     predicted = predicted_excess_loss(X, A0, np_star(x, y), 0.1, 0)
     assert predicted.shape == (1,)
-    assert math.isclose(predicted.item(), np_loss(x, y, A0) - np_loss(x, y, np_star(x, y)),
-                        rel_tol=1e-5)
+    assert math.isclose(
+        predicted.item(), np_loss(x, y, A0) - np_loss(x, y, np_star(x, y)), rel_tol=1e-5
+    )
 
 
 def test_predicted_excess_is_zero_from_the_minimum_even_for_huge_lr():

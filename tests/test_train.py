@@ -105,8 +105,11 @@ def test_huge_lr_diverges_within_a_few_steps():
 
 
 @settings(max_examples=30, deadline=None)
-@given(lr=st.floats(1e-3, 1e3), steps=st.integers(0, 120),
-       batch_size=st.one_of(st.none(), st.integers(1, 100)))
+@given(
+    lr=st.floats(1e-3, 1e3),
+    steps=st.integers(0, 120),
+    batch_size=st.one_of(st.none(), st.integers(1, 100)),
+)
 def test_histories_are_finite_or_flagged_diverged(lr, steps, batch_size):
     h = fit(X, Y, A0, lr=lr, steps=steps, batch_size=batch_size)
     assert torch.isfinite(h.params).all() and torch.isfinite(h.losses).all()

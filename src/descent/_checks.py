@@ -190,8 +190,10 @@ def _check_finite(t: Tensor, name: str) -> Tensor:
     finite = torch.isfinite(t)
     if not finite.all():
         bad = t[~finite]
-        raise ValueError(f"{name} must contain only finite numbers, got {bad.numel()} "
-                         f"non-finite (first: {bad[0].item()!r})")
+        raise ValueError(
+            f"{name} must contain only finite numbers, got {bad.numel()} "
+            f"non-finite (first: {bad[0].item()!r})"
+        )
     return t
 
 
@@ -211,8 +213,9 @@ def as_pair(value: PairLike, name: str) -> Tensor:
         if pair.shape != (2,):
             raise ValueError(f"{name} must have shape (2,), got {tuple(pair.shape)}")
     else:
-        raise TypeError(f"{name} must be a list, tuple, tensor or array of two numbers, "
-                        f"got {_describe(value)}")
+        raise TypeError(
+            f"{name} must be a list, tuple, tensor or array of two numbers, got {_describe(value)}"
+        )
     return _check_finite(pair.to(torch.float32).clone(), name)
 
 
@@ -249,6 +252,8 @@ def check_param(a: Any, name: str = "a") -> Tensor:
     if a.shape != (2,):
         raise ValueError(f"{name} must have shape (2,), got {tuple(a.shape)}")
     if not (a.requires_grad and a.is_leaf):
-        raise ValueError(f"{name} must be a leaf tensor with requires_grad=True "
-                         f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}")
+        raise ValueError(
+            f"{name} must be a leaf tensor with requires_grad=True "
+            f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}"
+        )
     return a

@@ -84,16 +84,26 @@ def _fastai() -> SimpleNamespace:
         # fastai.layers decorates functions with @torch.jit.script at import time, and torch
         # 2.13 deprecates torch.jit.script with a DeprecationWarning, which pytest and
         # `python -W default` would print. Only that warning is silenced, only here.
-        warnings.filterwarnings("ignore", message=r"`torch\.jit\.script` is deprecated",
-                                category=DeprecationWarning, module=r"torch\.jit")
+        warnings.filterwarnings(
+            "ignore",
+            message=r"`torch\.jit\.script` is deprecated",
+            category=DeprecationWarning,
+            module=r"torch\.jit",
+        )
         from fastai.callback.core import Callback, CancelFitException, CancelValidException
         from fastai.data.core import DataLoaders
         from fastai.data.load import DataLoader
         from fastai.learner import Learner
         from fastai.optimizer import SGD
-    return SimpleNamespace(Callback=Callback, CancelFitException=CancelFitException,
-                           CancelValidException=CancelValidException, DataLoaders=DataLoaders,
-                           DataLoader=DataLoader, Learner=Learner, SGD=SGD)
+    return SimpleNamespace(
+        Callback=Callback,
+        CancelFitException=CancelFitException,
+        CancelValidException=CancelValidException,
+        DataLoaders=DataLoaders,
+        DataLoader=DataLoader,
+        Learner=Learner,
+        SGD=SGD,
+    )
 
 
 def _loss_func(y_hat: Tensor, y: Tensor) -> Tensor:
@@ -121,8 +131,13 @@ def _learner(fa: SimpleNamespace, x: Tensor, y: Tensor, model: Line, trace: Trac
         return fa.DataLoader(dataset, bs=len(x), shuffle=False, drop_last=False, device=cpu)
 
     dls = fa.DataLoaders(loader(), loader(), device=cpu)  # fastai requires a valid set
-    learn = fa.Learner(dls, model, loss_func=_loss_func, opt_func=partial(fa.SGD, mom=0.0, wd=0.0),
-                       cbs=[RecordSteps()])
+    learn = fa.Learner(
+        dls,
+        model,
+        loss_func=_loss_func,
+        opt_func=partial(fa.SGD, mom=0.0, wd=0.0),
+        cbs=[RecordSteps()],
+    )
     if hasattr(learn, "progress"):  # present once anything imported fastai.callback.progress
         learn.remove_cb(learn.progress)
     return learn

@@ -60,8 +60,10 @@ def mse(y: Tensor, y_hat: Tensor) -> Tensor:
     """
     y, y_hat = check_tensor(y, "y"), check_tensor(y_hat, "y_hat")
     if y.shape != y_hat.shape:
-        raise ValueError(f"y and y_hat must have the same shape, got {tuple(y.shape)} and "
-                         f"{tuple(y_hat.shape)} (torch would broadcast them)")
+        raise ValueError(
+            f"y and y_hat must have the same shape, got {tuple(y.shape)} and "
+            f"{tuple(y_hat.shape)} (torch would broadcast them)"
+        )
     if y.numel() == 0:
         raise ValueError("y must not be empty, got shape " + str(tuple(y.shape)))
     return ((y - y_hat) ** 2).mean()

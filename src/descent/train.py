@@ -63,8 +63,10 @@ class History:
     def __post_init__(self) -> None:
         T = len(self.params)
         if self.params.shape != (T, 2) or self.losses.shape != (T,) or T < 1:
-            raise ValueError(f"History needs params (T, 2) and losses (T,) with T >= 1, got "
-                             f"{tuple(self.params.shape)} and {tuple(self.losses.shape)}")
+            raise ValueError(
+                f"History needs params (T, 2) and losses (T,) with T >= 1, got "
+                f"{tuple(self.params.shape)} and {tuple(self.losses.shape)}"
+            )
 
     @property
     def final(self) -> Tensor:
@@ -90,8 +92,10 @@ class Trace:
         self.losses: list[Tensor] = []
         self.diverged = False
         if not self.record(a0):
-            raise ValueError(f"the loss at a0 = {a0.tolist()} is not finite: "
-                             "x, y or a0 are too large for float32")
+            raise ValueError(
+                f"the loss at a0 = {a0.tolist()} is not finite: "
+                "x, y or a0 are too large for float32"
+            )
 
     def record(self, a: Tensor) -> bool:
         """Append ``a`` and ``L(a)`` if both are finite; else flag divergence and return False."""
@@ -107,8 +111,9 @@ class Trace:
 
     def history(self, *, lr: float, batch_size: int | None) -> History:
         """The rows recorded so far, as a History."""
-        return History(torch.stack(self.params), torch.stack(self.losses),
-                       self.diverged, lr, batch_size)
+        return History(
+            torch.stack(self.params), torch.stack(self.losses), self.diverged, lr, batch_size
+        )
 
 
 def sgd_step(a: nn.Parameter, x: Tensor, y: Tensor, lr: float) -> Tensor:
