@@ -8,6 +8,9 @@ With ``execute_notebooks: cache``, MyST-NB writes that file *without outputs* wh
 outputs come from the cache (it merges them into a copy it does not write), so a rebuild with a
 warm cache would ship empty notebooks. The copy therefore takes the outputs from the execution
 cache, the same ones the page shows, whenever the cache holds the notebook.
+
+jupytext gives every cell of a MyST chapter a *random* id (nbformat 4.5 cell ids) each time it
+reads it, so two builds would ship different notebooks; the copy numbers the cells instead.
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ def with_outputs(app: Sphinx, notebook: nbformat.NotebookNode) -> nbformat.Noteb
     return merged
 
 
+def stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Number the cells (``cell-1``, ``cell-2`` …) in place of jupytext's random ids."""
+    for number, cell in enumerate(notebook.cells, 1):
+        if "id" in cell:
+            cell["id"] = f"cell-{number}"
+    return notebook
+
+
 def copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Write each page's executed notebook, with its outputs, into the site's ``_sources``."""
     if exception is not None or app.builder.format != "html":
@@ -49,7 +60,7 @@ def copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
     for docname in sorted(app.env.found_docs):
         source = executed(app, docname)
         if source.is_file():
-            notebook = with_outputs(app, nbformat.read(source, as_version=4))
+            notebook = stable_ids(with_outputs(app, nbformat.read(source, as_version=4)))
             target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(nbformat.writes(notebook), encoding="utf-8")
