@@ -394,8 +394,8 @@ def tab(browser, site_server: SiteServer) -> Iterator[Tab]:
         expected = record.expected_status.get(url)
         if expected and f"status of {expected}" in message.text:
             return  # the document we asked for with an expected error status (the 404 page)
-        if not is_local(url) or "ERR_BLOCKED_BY_CLIENT" in message.text:
-            return  # already recorded as a request to another host
+        if (url and not is_local(url)) or "ERR_BLOCKED_BY_CLIENT" in message.text:
+            return  # about a request to another host, which is recorded as such
         record.console_errors.append(message.text + where)
 
     def on_response(response) -> None:

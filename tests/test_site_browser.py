@@ -260,3 +260,24 @@ def test_site_root_leads_to_the_intro(tab: Tab) -> None:
     heading = tab.page.locator("main h1 >> visible=true").first
     assert heading.is_visible(), f"the landing page {intro_doc()} shows no heading"
     assert not tab.problems(), problems_message(tab, "site root")
+
+
+def test_requests_to_other_hosts_are_blocked_and_recorded(tab: Tab) -> None:
+    """The guard itself: a page that reaches for another host is stopped and reported."""
+    tab.goto(intro_doc())
+    outcome = tab.page.evaluate(
+        """async () => {
+          const img = new Image();
+          const loaded = new Promise((done) => { img.onload = () => done("loaded");
+                                                img.onerror = () => done("blocked"); });
+          img.src = "https://cdn.example.com/pixel.png";
+          let fetched;
+          try { await fetch("https://example.org/data.json"); fetched = "fetched"; }
+          catch (error) { fetched = "blocked"; }
+          return [await loaded, fetched];
+        }"""
+    )
+    assert outcome == ["blocked", "blocked"], f"a request to another host got through: {outcome}"
+    assert "https://cdn.example.com/pixel.png" in tab.external, tab.external
+    assert "https://example.org/data.json" in tab.external, tab.external
+    assert any("another host" in problem for problem in tab.problems())
