@@ -68,6 +68,7 @@ LINKS = {
             "descent.loss.least_squares",
             "descent.ladder.Line",
             "descent.ladder.fit_learner",
+            "descent.train.sgd_step",
         ],
         ["Cau47", "RM51", "Goh17", "HG20"],
     ),
@@ -77,7 +78,7 @@ LINKS = {
         [],
     ),
 }
-EXERCISES = {"sgd": 3, "animation": 2}
+EXERCISES = {"sgd": 4, "animation": 2}
 UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packages|ipykernel_")
 LOSS_TENSOR = re.compile(r"^tensor\((\d+\.\d{4}), grad_fn=<MeanBackward0>\)$")
 
