@@ -7,6 +7,7 @@ edited. A chapter's first cell appends a line to `runs.log`, an honest count of 
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -48,7 +49,13 @@ class Fixture:
     def __init__(self, path: Path) -> None:
         self.path = path
         config = yaml.safe_load((ROOT / "_config.yml").read_text())
-        config["sphinx"]["local_extensions"] = {"freshness": str(ROOT / "_ext")}
+        # The real extensions, from the repository; the real static files and bibliography.
+        extensions = config["sphinx"]["local_extensions"]
+        config["sphinx"]["local_extensions"] = {name: str(ROOT / "_ext") for name in extensions}
+        shutil.copytree(ROOT / "_static", path / "_static")
+        for bib in config.get("bibtex_bibfiles", []):
+            (path / bib).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / bib, path / bib)
         config["sphinx"]["config"]["freshness_watch"] = ["helper.py", "requirements.txt"]
         (path / "_config.yml").write_text(yaml.safe_dump(config))
         toc = {"format": "jb-book", "root": "intro", "chapters": [{"file": "chapter"}]}
