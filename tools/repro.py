@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import filecmp
+import re
 import shutil
 import subprocess
 import sys
@@ -30,7 +31,11 @@ def build(name: str) -> Path:
         cmd = [*JB, "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"]
         done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
     if done.returncode:
-        sys.exit(f"repro: build {name} failed, see {log}")
+        # CI keeps no log file: say why here (Sphinx's warnings and errors, colour codes removed).
+        text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))
+        reasons = [line for line in text.splitlines() if re.search(r"WARNING:|ERROR:|Error:", line)]
+        reasons = [line for line in reasons if "[IPKernelApp]" not in line]
+        sys.exit(f"repro: build {name} failed, see {log}\n" + "\n".join(reasons[-20:]))
     return out / "_build" / "html"
 
 
