@@ -28,25 +28,48 @@ import subprocess
 import sys
 from pathlib import Path
 
-# Frames as data URIs: ours ("data:image/png;base64,…" up to a quote), matplotlib's split over
-# lines with backslash continuations.
+# matplotlib's frames: data URIs whose base64 is split over lines by backslash continuations.
 _DATA_URI = re.compile(r"data:image/png;base64,((?:[A-Za-z0-9+/=]|\\\n)+)")
-_OUR_FRAMES = re.compile(r'"((?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?)"')
 ANIM_ID = re.compile(r'<div class="descent-anim" id="([^"]+)"')
 
 
-def frame_payloads(html: str) -> list[str]:
-    """The base64 payload of every PNG frame in an animation's HTML (ours or matplotlib's).
+def _js_literal(html: str, name: str) -> object | None:
+    """The JSON literal assigned by ``const <name> = …`` in our player's script, or None."""
+    marker = f"const {name} = "
+    start = html.find(marker)
+    if start < 0:
+        return None
+    value, _ = json.JSONDecoder().raw_decode(html, start + len(marker))
+    return value
 
-    Ours: the first frame is a data URI, the others bare base64 strings in a JS array.
-    matplotlib's: every frame is a data URI, its base64 split by backslash-newlines.
+
+def our_frames(html: str) -> list[tuple[str, tuple[int, int] | None]]:
+    """Our player's stored frames, as the page holds them: ``(base64 PNG, offset)`` each.
+
+    The first frame is the ``<img>``'s data URI, the others the script's ``rest`` array;
+    ``at[k]`` (when the player has it) is None for a whole frame (a keyframe) or the ``[x, y]``
+    where frame k's delta is drawn over frame k − 1; an empty payload repeats the frame before.
     """
-    uris = [m.group(1).replace("\\\n", "") for m in _DATA_URI.finditer(html)]
-    script = html.split("const rest = ", 1)
-    if len(script) == 2:  # our player: the rest of the frames follow `const rest = [`
-        rest = script[1].split("];", 1)[0]
-        uris = uris[:1] + [m.group(1) for m in _OUR_FRAMES.finditer(rest) if m.group(1)]
-    return uris
+    first = re.search(r'<img class="descent-frame" src="data:image/png;base64,([^"]+)"', html)
+    rest = _js_literal(html, "rest") or []
+    at = _js_literal(html, "at") or [None] * (len(rest) + 1)
+    payloads = [first.group(1) if first else "", *rest]
+    return [
+        (p, None if o is None else (int(o[0]), int(o[1])))
+        for p, o in zip(payloads, at, strict=True)
+    ]
+
+
+def default_frames(html: str) -> list[str]:
+    """The base64 PNG of every frame of matplotlib's default jshtml."""
+    return [m.group(1).replace("\\\n", "") for m in _DATA_URI.finditer(html)]
+
+
+def frame_payloads(html: str) -> list[str]:
+    """The base64 frame data an animation's HTML holds (ours or matplotlib's)."""
+    if "const rest = " in html:
+        return [payload for payload, _ in our_frames(html)]
+    return default_frames(html)
 
 
 def animation_ids(page: str) -> list[str]:
@@ -54,27 +77,53 @@ def animation_ids(page: str) -> list[str]:
     return ANIM_ID.findall(page)
 
 
+def _rgba(payload: str):
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
+        return np.asarray(image.convert("RGBA"))
+
+
 def decode_rgb(payload: str):
     """A base64 PNG as an RGB uint8 array, transparent pixels flattened onto white exactly as
     :attr:`JsAnimation.rgb_frames` does."""
     import numpy as np
-    from PIL import Image
 
-    image = Image.open(io.BytesIO(base64.b64decode(payload)))
-    rgba = np.asarray(image.convert("RGBA")).astype(np.uint16)
+    rgba = _rgba(payload).astype(np.uint16)
     alpha = rgba[..., 3:]
     return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
 
 
-def visible_loss(ours: list[str], reference: list) -> dict:
-    """Our decoded frames against reference RGB frames: the worst frame's PSNR (dB), the largest
-    and the mean absolute difference of a channel (0–255), the share of pixels that differ."""
+def composite(frames: list[tuple[str, tuple[int, int] | None]]):
+    """What our player shows, frame by frame (RGB arrays): each keyframe drawn whole, each
+    delta drawn at its offset over the frame before (its transparent pixels leave the frame
+    before showing), an empty delta repeating the frame before — as the player's canvas does."""
+    canvas = None
+    for payload, offset in frames:
+        if offset is None:
+            canvas = decode_rgb(payload).copy()
+        elif payload:
+            if canvas is None:
+                raise ValueError("the first frame is a delta")
+            rgba = _rgba(payload)
+            (x, y), (height, width) = offset, rgba.shape[:2]
+            opaque = rgba[..., 3] == 255
+            canvas[y : y + height, x : x + width][opaque] = rgba[..., :3][opaque]
+        elif canvas is None:
+            raise ValueError("the first frame is empty")
+        yield canvas
+
+
+def visible_loss(shown, reference) -> dict:
+    """Frames as shown (RGB arrays) against reference RGB frames: the worst frame's PSNR (dB),
+    the largest and the mean absolute difference of a channel (0–255), the share of pixels
+    that differ at all."""
     import numpy as np
 
-    worst_psnr, max_abs, total_abs, changed, pixels = math.inf, 0, 0.0, 0, 0
-    for payload, ref in zip(ours, reference, strict=True):
-        mine = decode_rgb(payload).astype(np.int16)
-        diff = np.abs(mine - np.asarray(ref, dtype=np.int16))
+    worst_psnr, max_abs, total_abs, changed, pixels, count = math.inf, 0, 0.0, 0, 0, 0
+    for mine, ref in zip(shown, reference, strict=True):
+        diff = np.abs(np.asarray(mine, dtype=np.int16) - np.asarray(ref, dtype=np.int16))
         mse = float(np.mean(diff.astype(np.float64) ** 2))
         psnr = math.inf if mse == 0 else 10 * math.log10(255**2 / mse)
         worst_psnr = min(worst_psnr, psnr)
@@ -82,10 +131,11 @@ def visible_loss(ours: list[str], reference: list) -> dict:
         total_abs += float(diff.mean())
         changed += int(np.count_nonzero(diff.max(axis=-1)))
         pixels += diff.shape[0] * diff.shape[1]
+        count += 1
     return {
         "psnr_min_db": worst_psnr,
         "max_abs_diff": max_abs,
-        "mean_abs_diff": total_abs / max(len(ours), 1),
+        "mean_abs_diff": total_abs / max(count, 1),
         "pixels_changed": changed / max(pixels, 1),
     }
 
@@ -97,31 +147,27 @@ def _measure(animation, out_dir: Path) -> dict:
     element_id = animation.element_id
     (out_dir / f"{element_id}.ours.html").write_text(ours, encoding="utf-8")
     (out_dir / f"{element_id}.default.html").write_text(default, encoding="utf-8")
-    ours_frames, default_frames = frame_payloads(ours), frame_payloads(default)
-    reference = [decode_rgb(p) for p in default_frames]
-    compared_with = "matplotlib's default frames, decoded"
-    same_shape = bool(reference) and reference[0].shape == decode_rgb(ours_frames[0]).shape
-    if len(reference) != len(ours_frames) or not same_shape:
-        reference, compared_with = None, "nothing: the default frames differ in number or size"
-        if hasattr(animation, "rgb_frames"):
-            reference, compared_with = list(animation.rgb_frames), "the Agg frames (RGB)"
-    loss = (
-        visible_loss(ours_frames, reference)
-        if reference is not None
-        else dict.fromkeys(["psnr_min_db", "max_abs_diff", "mean_abs_diff", "pixels_changed"])
-    )
+    stored, theirs = our_frames(ours), default_frames(default)
+    keyframes = sum(1 for _, offset in stored if offset is None)
+    if len(theirs) == len(stored):
+        loss = visible_loss(composite(stored), (decode_rgb(p) for p in theirs))
+        compared_with = "matplotlib's default frames, decoded and flattened onto white"
+    else:
+        loss = dict.fromkeys(["psnr_min_db", "max_abs_diff", "mean_abs_diff", "pixels_changed"])
+        compared_with = f"nothing: {len(theirs)} default frames for {len(stored)} of ours"
     width, height = animation.size
     return {
         "id": element_id,
         "alt": animation.alt,
         "frames": animation.frame_count,
+        "keyframes": keyframes,
         "width": width,
         "height": height,
         "ours_bytes": len(ours.encode()),
         "default_bytes": len(default.encode()),
-        "ours_frame_bytes": sum(len(p) for p in ours_frames),
-        "default_frame_bytes": sum(len(p) for p in default_frames),
-        "default_frames_found": len(default_frames),
+        "ours_frame_bytes": sum(len(p) for p, _ in stored),
+        "default_frame_bytes": sum(len(p) for p in theirs),
+        "default_frames_found": len(theirs),
         "compared_with": compared_with,
         **loss,
     }

@@ -129,16 +129,24 @@ def executed_notebook(build_dir: Path, docname: str) -> Path:
     return build_dir / "_build" / "jupyter_execute" / f"{docname}.ipynb"
 
 
+SKIP = (
+    ".git",
+    ".venv",
+    "_build",
+    "node_modules",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "*.pyc",
+    "*.egg-info",
+)
+
+
 def copy_sources(target: Path, book: Path = ROOT) -> Path:
-    """A scratch copy of what the book is built from (sources, config, extensions, the watched
-    library and pins, so the freshness fingerprint is the same); returns its root."""
+    """A scratch copy of the book's repository (sources, config, extensions, static files, the
+    watched library and pins, so the freshness fingerprint is the same), without the virtual
+    environment, the builds and the caches; returns its root."""
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "_build", "*.pyc")
-    for name in ("book", "_ext", "src"):
-        if (book / name).is_dir():
-            shutil.copytree(book / name, target / name, ignore=ignore)
-    for name in ("_config.yml", "_toc.yml", "requirements.txt", "constraints.txt"):
-        if (book / name).is_file():
-            shutil.copy2(book / name, target / name)
+    shutil.copytree(book, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
     return target

@@ -2,14 +2,17 @@
 
 The twin is a copy of the built page in which each of our players is replaced by
 ``default_jshtml()`` of the very same animation (matplotlib's ``to_jshtml()``): everything
-else — theme, scripts, text — is byte-identical. Both pages are served from one local
+else — theme, scripts, text — is byte-identical. A third variant, *bare*, has the players
+removed altogether: what the page costs without its animations, to tell the animations' own
+share of the load time from the page's fixed cost. Both pages are served from one local
 ``127.0.0.1`` server out of a copy of the built site, gzip-compressed as GitHub Pages serves
 them. Every request to any other host (the default player's Font Awesome stylesheet on a CDN)
 is aborted by a route handler, so it fails at once and equally.
 
 Each measurement opens a fresh browser context (empty cache), loads the page until its
-``load`` event and reads ``PerformanceNavigationTiming.loadEventEnd``. Runs alternate A/B,
-swapping the order every round; one warm-up round is discarded; medians are reported.
+``load`` event and reads ``PerformanceNavigationTiming.loadEventEnd``. Runs alternate between
+the variants, rotating the order every round; one warm-up round is discarded; medians are
+reported.
 Two network profiles: the loopback as is, and a throttled one (CDP network emulation).
 """
 
@@ -87,70 +90,75 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 @dataclass
 class LoadTimes:
-    """Medians (ms) of the load event for the page and its twin, per network profile."""
+    """Load-event times (ms) of each variant of a page, per network profile."""
 
     page: str
     runs: int
-    ours_ms: dict[str, float]
-    twin_ms: dict[str, float]
-    ours_all: dict[str, list[float]]
-    twin_all: dict[str, list[float]]
+    all_ms: dict[str, dict[str, list[float]]]  # profile → variant → every measured run
     aborted: dict[str, int]  # requests to other hosts aborted, per variant (one load)
 
-    def ratio(self, profile: str) -> float:
-        return self.ours_ms[profile] / self.twin_ms[profile]
+    def median_ms(self, profile: str, variant: str) -> float:
+        return median(self.all_ms[profile][variant])
+
+    def ratio(self, profile: str, variant: str = "ours", against: str = "twin") -> float:
+        return self.median_ms(profile, variant) / self.median_ms(profile, against)
 
 
-def measure(site: Path, page: str, twin_html: str, workdir: Path, runs: int = 7) -> LoadTimes:
-    """Load `page` (a path inside the built `site`) and its twin, alternating, `runs` each."""
+PROFILES = ("loopback", "throttled")
+
+
+def measure(
+    site: Path, page: str, variants: dict[str, str | None], workdir: Path, runs: int = 7
+) -> LoadTimes:
+    """Load `page` (a path inside the built `site`) in each variant, `runs` times each.
+
+    `variants` maps a name to the page's HTML in that variant, or to None for the page as
+    built. Each round loads every variant once, in an order rotated from round to round, so
+    no variant always goes first; round 0 is a warm-up and is not counted.
+    """
     from playwright.sync_api import sync_playwright
 
     shutil.rmtree(workdir, ignore_errors=True)
     shutil.copytree(site, workdir)
     _Handler._cache.clear()
     original = Path(page)
-    twin_rel = original.with_name(original.stem + ".default-jshtml.html").as_posix()
-    (workdir / twin_rel).write_text(twin_html, encoding="utf-8")
+    paths = {}
+    for name, text in variants.items():
+        if text is None:
+            paths[name] = original.as_posix()
+        else:
+            paths[name] = original.with_name(f"{original.stem}.{name}.html").as_posix()
+            (workdir / paths[name]).write_text(text, encoding="utf-8")
 
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), partial(_Handler, directory=str(workdir))
     )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
-    urls = {"ours": base + original.as_posix(), "twin": base + twin_rel}
-    times: dict[str, dict[str, list[float]]] = {
-        p: {"ours": [], "twin": []} for p in ("loopback", "throttled")
-    }
-    aborted = {"ours": 0, "twin": 0}
+    names = list(variants)
+    times = {p: {name: [] for name in names} for p in PROFILES}
+    aborted = dict.fromkeys(names, 0)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
             try:
-                for profile in ("loopback", "throttled"):
+                for profile in PROFILES:
                     for round_ in range(runs + 1):  # round 0 is a warm-up
-                        order = ["ours", "twin"] if round_ % 2 == 0 else ["twin", "ours"]
-                        for variant in order:
+                        shift = round_ % len(names)
+                        for name in names[shift:] + names[:shift]:
                             ms, blocked = _load_retrying(
-                                browser, urls[variant], profile == "throttled"
+                                browser, base + paths[name], profile == "throttled"
                             )
                             if round_:
-                                times[profile][variant].append(ms)
+                                times[profile][name].append(ms)
                             else:
-                                aborted[variant] = blocked
+                                aborted[name] = blocked
             finally:
                 browser.close()
     finally:
         server.shutdown()
         server.server_close()
-    return LoadTimes(
-        page=page,
-        runs=runs,
-        ours_ms={p: median(v["ours"]) for p, v in times.items()},
-        twin_ms={p: median(v["twin"]) for p, v in times.items()},
-        ours_all={p: v["ours"] for p, v in times.items()},
-        twin_all={p: v["twin"] for p, v in times.items()},
-        aborted=aborted,
-    )
+    return LoadTimes(page=page, runs=runs, all_ms=times, aborted=aborted)
 
 
 def _load_retrying(browser, url: str, throttled: bool, tries: int = 3) -> tuple[float, int]:

@@ -213,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--load-runs", type=int, default=7)
     parser.add_argument(
+        "--readme-section",
+        type=Path,
+        default=None,
+        help="also write the README's '## Performance' section (these results) to this file",
+    )
+    parser.add_argument(
         "--book", type=Path, default=ROOT, help="the book to measure (default: this repository)"
     )
     args = parser.parse_args(argv)
@@ -333,30 +339,42 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         twin, swapped = loadtime.make_twin(text, swaps)
+        bare, _ = loadtime.make_twin(text, [(ours, "") for ours, _ in swaps])
         say(
-            f"load time: {load_page['page']} against its twin ({swapped} animation(s) swapped), "
-            f"{args.load_runs} runs each, two network profiles"
+            f"load time: {load_page['page']} against its twin ({swapped} animation(s) swapped) "
+            f"and its bare copy, {args.load_runs} runs each, two network profiles"
         )
         try:
             lt = loadtime.measure(
-                cold.html, load_page["page"], twin, BENCH / "load", args.load_runs
+                cold.html,
+                load_page["page"],
+                {"ours": None, "twin": twin, "bare": bare},
+                BENCH / "load",
+                args.load_runs,
             )
         except Exception as error:  # the rest of the results still count
             problems.append(f"load time of {load_page['page']} not measured: {error}")
             lt = None
     if load_page and lt:
+        ms = {p: {v: lt.median_ms(p, v) for v in ("ours", "twin", "bare")} for p in lt.all_ms}
         load = {
             "page": load_page["page"],
             "swapped": swapped,
             "twin_raw": len(twin.encode()),
             "twin_gzip": gzip_size(twin.encode()),
+            "bare_raw": len(bare.encode()),
+            "bare_gzip": gzip_size(bare.encode()),
             "page_raw": load_page["raw"],
             "page_gzip": load_page["gzip"],
-            "ours_ms": lt.ours_ms,
-            "twin_ms": lt.twin_ms,
-            "ours_all_ms": lt.ours_all,
-            "twin_all_ms": lt.twin_all,
-            "ratio": {p: lt.ratio(p) for p in lt.ours_ms},
+            "median_ms": ms,
+            "all_ms": lt.all_ms,
+            "ratio": {p: lt.ratio(p) for p in lt.all_ms},
+            "animation_ratio": {
+                p: (m["ours"] - m["bare"]) / (m["twin"] - m["bare"])
+                if m["twin"] > m["bare"]
+                else None
+                for p, m in ms.items()
+            },
             "aborted_requests": lt.aborted,
         }
 
@@ -452,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.json").write_text(
         json.dumps(_finite(results), indent=1) + "\n", encoding="utf-8"
     )
+    if args.readme_section:
+        args.readme_section.write_text(readme_section(text), encoding="utf-8")
     print(text)
     say(
         f"wrote {RESULTS.relative_to(ROOT)}/latest.md and latest.json; "
@@ -473,6 +493,38 @@ def _finite(value: object) -> object:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
+
+
+HOW_TO_RUN = """\
+`make bench` measures build time and page weight side by side and holds them to budgets. It
+builds everything under `_build/bench/` (your `_build/html` is left alone) and takes 10–20
+minutes on two cores:
+
+1. a cold build of the whole book from an empty output folder (twice): wall time and the peak
+   memory of the whole process tree (jupyter-book and its kernels);
+2. rebuilds with nothing changed (three): wall time and cells executed;
+3. in a scratch copy with the cold build's execution cache, a code cell appended to one chapter,
+   then a rebuild (three times): which chapters execute;
+4. execution time per chapter, and which chapters' kernels import fastai;
+5. every page's bytes, raw and gzip-compressed;
+6. every animation against matplotlib's default `to_jshtml()` of the very same animation,
+   rendered in the same run by re-running the chapter: bytes, and the visible loss;
+7. the heaviest page's load time in headless Chromium against a twin page whose animations are
+   matplotlib's default jshtml.
+
+Timings are medians; ratios compare two things measured in the same run. The results go to
+`bench/results/latest.md` and `latest.json`; the exit status is 1 when a budget fails. The
+benchmark is not part of `make test`; `tests/test_bench.py` tests its parsers.
+"""
+
+
+def readme_section(results_md: str) -> str:
+    """The README's "## Performance" section: how to run, then the results one level down."""
+    body = results_md.split("\n", 1)[1].lstrip("\n")  # drop the "# …" title
+    body = body.replace("\n## ", "\n### ")
+    if body.startswith("## "):
+        body = "#" + body
+    return f"## Performance\n\n{HOW_TO_RUN}\n### Latest results\n\n{body}"
 
 
 def render(r: dict) -> str:
@@ -575,15 +627,17 @@ def render(r: dict) -> str:
         out += [
             "Each animation of the book rendered in this run twice by the chapter's own call: "
             "our player (`to_html()`, found byte for byte in the built page) and matplotlib's "
-            "`to_jshtml()` of the same figure and frames (`default_jshtml()`). 'frames' ratio "
-            "counts only the base64 frame data. Loss: our decoded palette frames against "
-            "matplotlib's decoded RGBA frames flattened onto white.",
+            "`to_jshtml()` of the same figure and frames (`default_jshtml()`). 'frames (key)': "
+            "frames, of which stored whole (the others are stored as deltas on the frame "
+            "before). 'frames ratio' counts only the base64 frame data. Loss: each frame as our "
+            "player composites it from the page's HTML against matplotlib's frame, decoded and "
+            "flattened onto white.",
             "",
             table(
                 [
                     "page",
                     "animation",
-                    "frames",
+                    "frames (key)",
                     "px",
                     "ours kB",
                     "default kB",
@@ -599,7 +653,7 @@ def render(r: dict) -> str:
                     [
                         a["page"],
                         a["id"],
-                        a["frames"],
+                        f"{a['frames']} ({a.get('keyframes', a['frames'])})",
                         f"{a['width']}×{a['height']}",
                         kb(a["ours_bytes"]),
                         kb(a["default_bytes"]),
@@ -624,26 +678,38 @@ def render(r: dict) -> str:
             f"`{load['page']}` ({kb(load['page_raw'])} kB, {kb(load['page_gzip'])} kB gzip) "
             f"against its twin with {load['swapped']} animation(s) replaced by matplotlib's "
             f"default jshtml of the same animation ({kb(load['twin_raw'])} kB, "
-            f"{kb(load['twin_gzip'])} kB gzip). Both served gzip-compressed from 127.0.0.1, "
-            "loaded in headless Chromium in a fresh context each time until `loadEventEnd`, "
-            f"alternating, {s['load_runs']} runs each after a warm-up; requests to other hosts "
+            f"{kb(load['twin_gzip'])} kB gzip), and its bare copy with the players removed "
+            f"({kb(load['bare_raw'])} kB, {kb(load['bare_gzip'])} kB gzip). All served "
+            "gzip-compressed from 127.0.0.1, loaded in headless Chromium in a fresh context "
+            "each time until `loadEventEnd`, in rotating order, "
+            f"{s['load_runs']} runs each after a warm-up (medians); requests to other hosts "
             f"aborted (ours {load['aborted_requests']['ours']}, twin "
             f"{load['aborted_requests']['twin']} per load).",
             "",
             table(
-                ["network", "ours ms (median)", "twin ms (median)", "ratio"],
+                [
+                    "network",
+                    "ours ms",
+                    "twin ms",
+                    "ratio",
+                    "bare ms",
+                    "animations only: (ours − bare) ÷ (twin − bare)",
+                ],
                 [
                     [
                         p,
-                        f"{load['ours_ms'][p]:.0f}",
-                        f"{load['twin_ms'][p]:.0f}",
+                        f"{load['median_ms'][p]['ours']:.0f}",
+                        f"{load['median_ms'][p]['twin']:.0f}",
                         ratio(load["ratio"][p]),
+                        f"{load['median_ms'][p]['bare']:.0f}",
+                        ratio(load["animation_ratio"][p]),
                     ]
                     for p in ("loopback", "throttled")
                 ],
             ),
             "",
-            "'throttled': Chromium network emulation at 10 Mbit/s down, 40 ms latency.",
+            "'throttled': Chromium network emulation at 10 Mbit/s down, 40 ms latency. The "
+            "budget is the 'ratio' on the loopback.",
         ]
     else:
         out.append("No page with an animation yet.")

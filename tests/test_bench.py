@@ -117,40 +117,62 @@ def test_median() -> None:
         buildlog.median([])
 
 
-def frames() -> np.ndarray:
-    rng = np.random.default_rng(0)
+def flat_frames() -> np.ndarray:
+    """Three frames of a few flat colours (exact under any palette of ≥ 4 colours): a box
+    moving over white, and a last frame equal to the one before."""
     out = np.full((3, 12, 16, 3), 255, np.uint8)
-    for k in range(3):
-        out[k, 2 + k : 6 + k, 3:9] = rng.integers(0, 255, 3)
+    out[0, 2:6, 3:9] = (0, 114, 178)
+    out[1, 4:8, 5:11] = (0, 114, 178)
+    out[1, 0, 0] = (230, 159, 0)
+    out[2] = out[1]
     return out
 
 
-def test_frame_payloads_of_our_player_and_of_matplotlibs() -> None:
+def our_player(frames: np.ndarray) -> str:
     from descent.jshtml import encode_frames, render_html
 
-    pngs = encode_frames(frames())
-    ours = render_html(pngs, size=(16, 12), alt="Boxes.", labels=["a", "b", "c"])
-    payloads = animations.frame_payloads(ours)
-    assert [len(p) for p in payloads] == [len(base64.b64encode(p)) for p in pngs]
-    assert animations.animation_ids(f"<p>x</p>{ours}") == [ours.split('id="')[1].split('"')[0]]
+    height, width = frames.shape[1:3]
+    labels = [f"frame {k}" for k in range(len(frames))]
+    return render_html(encode_frames(frames), size=(width, height), alt="Boxes.", labels=labels)
 
-    # matplotlib's template: every frame a data URI, base64 split by backslash-newlines
-    b64 = [p[:40] + "\\\n" + p[40:] for p in payloads]
-    default = "<script>\n" + "".join(
-        f'  frames[{i}] = "data:image/png;base64,{b}"\n' for i, b in enumerate(b64)
+
+def test_our_frames_composite_to_what_the_player_shows() -> None:
+    frames = flat_frames()
+    html = our_player(frames)
+    stored = animations.our_frames(html)
+    assert len(stored) == len(frames) and stored[0][1] is None  # the first is a whole frame
+    shown = [frame.copy() for frame in animations.composite(stored)]
+    assert np.array_equal(np.stack(shown), frames)
+    assert animations.frame_payloads(html) == [payload for payload, _ in stored]
+    assert animations.animation_ids(f"<p>x</p>{html}") == [html.split('id="')[1].split('"')[0]]
+
+
+def test_default_frames_reads_matplotlibs_split_base64() -> None:
+    payloads = [base64.b64encode(bytes(range(k, k + 90))).decode() for k in range(3)]
+    split = [p[:40] + "\\\n" + p[40:] for p in payloads]
+    html = "<script>\n" + "".join(
+        f'  frames[{i}] = "data:image/png;base64,{b}"\n' for i, b in enumerate(split)
     )
-    assert animations.frame_payloads(default) == payloads
+    assert animations.default_frames(html) == payloads
+    assert animations.frame_payloads(html) == payloads
 
 
 def test_visible_loss_of_identical_frames_is_none() -> None:
-    from descent.jshtml import encode_frames
-
-    rgb = np.zeros((2, 4, 5, 3), np.uint8)
-    rgb[1] = 200
-    payloads = [base64.b64encode(p).decode() for p in encode_frames(rgb)]
-    loss = animations.visible_loss(payloads, list(rgb))
+    frames = flat_frames()
+    loss = animations.visible_loss(list(frames), list(frames))
     assert loss["max_abs_diff"] == 0 and loss["pixels_changed"] == 0
     assert loss["psnr_min_db"] == float("inf")
+
+
+def test_visible_loss_measures_a_difference() -> None:
+    frames = flat_frames()
+    other = frames.copy()
+    other[0, 0, 0] = (245, 255, 255)
+    loss = animations.visible_loss(list(frames), list(other))
+    assert loss["max_abs_diff"] == 10
+    assert loss["pixels_changed"] == pytest.approx(1 / (3 * 12 * 16))
+    mse = 10**2 / (12 * 16 * 3)  # the worst frame: one channel of one pixel off by 10
+    assert loss["psnr_min_db"] == pytest.approx(10 * np.log10(255**2 / mse))
 
 
 def test_make_twin_swaps_each_player_once() -> None:
