@@ -123,21 +123,40 @@ def test_page_in_browser(tab: Tab, doc: str) -> None:
 # --- animations -----------------------------------------------------------------------------
 
 
-def frame_of(root) -> dict:
-    """The player's state: frame index, slider value and the frame image's source."""
-    return root.evaluate(
-        """(el) => ({
-          frame: el.dataset.frame,
-          slider: el.querySelector('input.descent-slider').value,
-          src: el.querySelector('img').getAttribute('src'),
-        })"""
-    )
+# The player's state: frame index, slider value, and a hash of the pixels its <img> shows (the
+# same picture gives the same hash, however the player encoded it).
+STATE_JS = """(el) => {
+  const img = el.querySelector("img");
+  let pixels = null;
+  if (img.complete && img.naturalWidth > 0) {
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const pen = canvas.getContext("2d", { willReadFrequently: true });
+    pen.drawImage(img, 0, 0);
+    const data = pen.getImageData(0, 0, canvas.width, canvas.height).data;
+    let hash = 2166136261;
+    for (let i = 0; i < data.length; i++) hash = Math.imul(hash ^ data[i], 16777619);
+    pixels = (hash >>> 0).toString(16);
+  }
+  return {frame: el.dataset.frame, slider: el.querySelector("input.descent-slider").value,
+          pixels};
+}"""
+
+
+def state_of(root) -> dict:
+    return root.evaluate(STATE_JS)
+
+
+# How long Play may take to show a different picture: a whole loop of a long animation.
+PLAY_TIMEOUT_MS = 20_000
 
 
 def test_every_animation_plays_and_pauses(tab: Tab, anim_doc: str) -> None:
-    """Play advances the frame (index, slider and image); Pause holds it still."""
+    """Play advances the frame (index, slider and the picture on screen); Pause holds it."""
+    page = tab.page
     tab.goto(anim_doc)
-    animations = tab.page.locator(".descent-anim")
+    animations = page.locator(".descent-anim")
     count = animations.count()
     assert count > 0, f"{anim_doc}: no .descent-anim in the browser's page"
     for k in range(count):
@@ -149,28 +168,33 @@ def test_every_animation_plays_and_pauses(tab: Tab, anim_doc: str) -> None:
         play, pause = root.locator("button.descent-play"), root.locator("button.descent-pause")
         assert play.count() == 1 and pause.count() == 1, f"{where}: needs one Play, one Pause"
 
-        start = frame_of(root)
+        start = state_of(root)
+        assert start["pixels"], f"{where}: its frame image shows nothing before Play"
         play.click()
         handle = root.element_handle()
-        moved = "([el, f]) => el.dataset.frame !== f"
-        try:
-            tab.page.wait_for_function(moved, arg=[handle, start["frame"]], timeout=5_000)
-            first = frame_of(root)
-            tab.page.wait_for_function(moved, arg=[handle, first["frame"]], timeout=5_000)
+        try:  # two steps of the index, then a picture different from the first
+            for _ in range(2):
+                before = state_of(root)["frame"]
+                page.wait_for_function(
+                    "([el, f]) => el.dataset.frame !== f", arg=[handle, before], timeout=5_000
+                )
+            page.wait_for_function(
+                f"([el, p]) => ({STATE_JS})(el).pixels !== p",
+                arg=[handle, start["pixels"]],
+                timeout=PLAY_TIMEOUT_MS,
+                polling=100,
+            )
         except Exception as error:  # playwright's TimeoutError
-            pytest.fail(f"{where}: Play did not advance the frame ({start['frame']}): {error}")
-        playing = frame_of(root)
-        assert playing["src"] != start["src"], f"{where}: frame index moved, image did not"
+            now = state_of(root)
+            pytest.fail(f"{where}: Play did not animate (from {start} to {now}): {error}")
+        playing = state_of(root)
         assert playing["slider"] == playing["frame"], f"{where}: slider does not follow: {playing}"
 
         pause.click()
-        paused = frame_of(root)
-        tab.page.wait_for_timeout(600)
-        later = frame_of(root)
-        assert later["frame"] == paused["frame"], (
-            f"{where}: still moving after Pause (frame {paused['frame']} → {later['frame']})"
-        )
-        assert later["src"] == paused["src"], f"{where}: the image changed after Pause"
+        paused = state_of(root)
+        page.wait_for_timeout(600)
+        later = state_of(root)
+        assert later == paused, f"{where}: still moving after Pause ({paused} → {later})"
     assert not tab.problems(), problems_message(tab, anim_doc)
 
 
