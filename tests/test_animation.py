@@ -25,7 +25,7 @@ from PIL import Image
 from descent import jshtml
 from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
 from descent.data import linear_data
-from descent.jshtml import PALETTE_SIZE, encode_frames
+from descent.jshtml import PALETTE_SIZE, decode_frame, decode_frames, encode_frames, quantize_frames
 from descent.loss import critical_lr
 from descent.train import fit
 
@@ -57,7 +57,8 @@ def page(anim) -> str:
 
 
 def frames_of(html: str) -> list[bytes]:
-    """The PNG frames a player holds: the image's own, then the script's array."""
+    """The PNGs a player holds, one per frame (keyframes and deltas, ``b""`` for a frame
+    equal to the one before): the image's own, then the script's array."""
     first = re.search(r'class="descent-frame" src="data:image/png;base64,([^"]+)"', html)
     rest = re.search(r"const rest = (\[.*?\]);", html, re.S)
     assert first and rest, "no frames found in the HTML"
@@ -94,33 +95,63 @@ def test_a_frame_budget_subsamples_keeping_the_ends(data, run):
 
 
 def test_frames_are_palette_pngs_close_to_the_render(anim, page):
+    """What the player shows (keyframes and deltas composited) is close to the render, and
+    exactly the quantized frames; the HTML holds exactly the encoded frames."""
     reference = anim.rgb_frames
     width, height = anim.size
     assert reference.shape == (anim.frame_count, height, width, 3)
-    palettes = set()
-    for png, rgb in zip(frames_of(page), reference, strict=True):
-        image = Image.open(io.BytesIO(png))
-        assert image.format == "PNG" and image.mode == "P" and image.size == (width, height)
-        palettes.add(bytes(image.getpalette()))
-        assert len(image.getcolors()) <= PALETTE_SIZE
-        decoded = np.asarray(image.convert("RGB"))
+    assert frames_of(page) == anim.png_frames
+    first = Image.open(io.BytesIO(anim.png_frames[0]))
+    assert first.format == "PNG" and first.mode == "P" and first.size == (width, height)
+    assert len(first.getpalette()) // 3 < PALETTE_SIZE
+    shown = decode_frames(anim.encoded_frames)
+    indices, palette = quantize_frames(reference)
+    assert np.array_equal(shown, palette[indices])
+    for decoded, rgb in zip(shown, reference, strict=True):
         assert psnr(decoded, rgb) > 40  # invisible; the benchmark reports the exact figure
         assert np.abs(decoded.astype(int) - rgb).max() <= 64
-    assert len(palettes) == 1, "frames should share one palette"
+
+
+def test_a_moving_line_is_stored_as_small_deltas(data):
+    """Consecutive frames differ in a few pixels, so after the first keyframe each frame is
+    a delta, cropped to what changed, and the whole is a fraction of full frames."""
+    x, y = data
+    long_run = fit(x, y, A0, lr=0.1, steps=30)
+    moving = animate_line(x, y, long_run, **SMALL)
+    frames = moving.encoded_frames
+    keys = [k for k, frame in enumerate(frames) if frame.is_key]
+    assert keys[0] == 0 and all(
+        b - a <= jshtml.KEYFRAME_INTERVAL for a, b in itertools.pairwise(keys)
+    )
+    assert len(keys) <= 3
+    width, height = moving.size
+    for frame in frames:
+        image = Image.open(io.BytesIO(frame.png))
+        assert image.mode == "P"
+        if not frame.is_key:
+            assert image.info["transparency"] == 0 and image.size < (width, height)
+    whole = sum(len(f.png) for f in encode_frames(moving.rgb_frames, keyframe_interval=1))
+    assert sum(len(f.png) for f in frames) < 0.5 * whole
+    for k in (1, 13, 30):  # a jump composites from the keyframe: the same picture
+        assert np.array_equal(decode_frame(frames, k), decode_frames(frames)[k])
 
 
 def test_encoded_frames_never_spell_http():
-    rng = np.random.default_rng(20)  # noise: incompressible, so a large PNG per frame
-    frames = rng.integers(0, 256, size=(2, 160, 160, 3), dtype=np.uint8)
-    palette = jshtml._shared_palette(frames, PALETTE_SIZE)
-    plain = [
-        jshtml._png(Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE))
-        for f in frames
-    ]
+    rng = np.random.default_rng(6)  # noise: incompressible, so a large PNG per frame
+    frames = rng.integers(0, 256, size=(2, 256, 256, 3), dtype=np.uint8)
+    indices, palette = quantize_frames(frames)
+
+    def plain_png(index: np.ndarray) -> bytes:
+        image = Image.fromarray(index)
+        image.putpalette(palette.tobytes())
+        return jshtml._png(image)
+
+    plain = [plain_png(index) for index in indices]
     assert any(b"http" in base64.b64encode(png).lower() for png in plain)  # the case occurs
-    for png, unsafe in zip(encode_frames(frames), plain, strict=True):
-        assert b"http" not in base64.b64encode(png).lower()
-        decoded, expected = Image.open(io.BytesIO(png)), Image.open(io.BytesIO(unsafe))
+    encoded = encode_frames(frames, keyframe_interval=1)  # keyframes only: like `plain`
+    for frame, unsafe in zip(encoded, plain, strict=True):
+        assert frame.is_key and b"http" not in base64.b64encode(frame.png).lower()
+        decoded, expected = Image.open(io.BytesIO(frame.png)), Image.open(io.BytesIO(unsafe))
         assert decoded.mode == "P" and np.array_equal(
             np.asarray(decoded.convert("RGB")), np.asarray(expected.convert("RGB"))
         )

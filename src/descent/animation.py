@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
-from .jshtml import content_id, encode_frames, render_html, standalone_page
+from .jshtml import Frame, content_id, encode_frames, render_html, standalone_page
 from .loss import critical_lr
 from .plots import (
     check_history,
@@ -131,9 +131,15 @@ class JsAnimation:
         return np.stack(frames).astype(np.uint8)
 
     @cached_property
-    def png_frames(self) -> list[bytes]:
-        """Every frame as a palette PNG (one palette shared by all), as embedded in the HTML."""
+    def encoded_frames(self) -> list[Frame]:
+        """Every frame as stored in the HTML, a keyframe or a delta (see `descent.jshtml`)."""
         return encode_frames(self.rgb_frames)
+
+    @property
+    def png_frames(self) -> list[bytes]:
+        """The PNG of every stored frame, as embedded in the HTML. Keyframes (the first among
+        them) hold a whole frame, deltas what changed (``b""`` if nothing did)."""
+        return [frame.png for frame in self.encoded_frames]
 
     def to_html(self, *, ordinal: int = 0) -> str:
         """The player as a self-contained HTML fragment (identical bytes for identical frames).
@@ -141,7 +147,7 @@ class JsAnimation:
         ``ordinal`` > 0 makes the element id unique when one animation is shown twice on a page.
         """
         return render_html(
-            self.png_frames,
+            self.encoded_frames,
             size=self.size,
             alt=self.alt,
             labels=self.labels,
@@ -158,7 +164,7 @@ class JsAnimation:
     def element_id(self) -> str:
         """The id of the player's root element (a hash of its content)."""
         return content_id(
-            self.png_frames, self.alt, self.slider_label, str(self.interval), *self.labels
+            self.encoded_frames, self.alt, self.slider_label, str(self.interval), *self.labels
         )
 
     def save_html(self, path: str, *, title: str = "Animation") -> str:
