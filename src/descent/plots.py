@@ -101,10 +101,26 @@ def check_lrs(lrs: Any) -> list[float]:
 # --- small facts about a run, shared with `descent.animation` ----------------------------
 
 
+RISE_TOLERANCE = 1e-5
+"""Relative rise of the last loss that counts as rising: well above float32's wobble of about
+one ulp (3e-7 relative) at the minimum."""
+
+
 def diverging(history: History) -> bool:
-    """True if the run diverges: it overflowed (``history.diverged``) or its loss ended above
-    where it started."""
-    return history.diverged or float(history.losses[-1]) > float(history.losses[0])
+    """True if the run diverges: it overflowed (``history.diverged``), its loss ended above
+    where it started, or, for full batch, its loss was still rising at the last step.
+
+    Full-batch descent on this quadratic loss never raises the loss below the critical rate,
+    so a rise at the end means a direction is growing, even while the loss is still below its
+    start (just above the critical rate, the slow direction's fall can hide that for a while).
+    Mini-batch losses rise by chance, so for them only the first two tests apply.
+    """
+    losses = history.losses
+    if history.diverged or float(losses[-1]) > float(losses[0]):
+        return True
+    if history.batch_size is not None or len(losses) < 2:
+        return False
+    return float(losses[-1]) > float(losses[-2]) * (1 + RISE_TOLERANCE)
 
 
 def describe_line(a: PairLike) -> str:
