@@ -13,7 +13,6 @@ and nothing that changes between builds.
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -62,14 +61,10 @@ LINKS = {
 UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packages|ipykernel_")
 
 
-def site() -> Path:
-    """The built site: ``$DESCENT_SITE`` or the repository's ``_build/html``."""
-    return Path(os.environ.get("DESCENT_SITE") or ROOT / "_build" / "html")
-
-
 @pytest.fixture(scope="module")
-def html_root() -> Path:
-    root = site()
+def html_root(site_root: Path) -> Path:
+    """The built site (conftest's ``site_root``), with every page this module tests."""
+    root = site_root
     missing = [p for p in PAGES if not (root / "book" / f"{p}.html").is_file()]
     if missing:
         pytest.fail(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from functools import cache
 from pathlib import Path
@@ -83,14 +82,10 @@ UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packag
 LOSS_TENSOR = re.compile(r"^tensor\((\d+\.\d{4}), grad_fn=<MeanBackward0>\)$")
 
 
-def site() -> Path:
-    """The built site: ``$DESCENT_SITE`` or the repository's ``_build/html``."""
-    return Path(os.environ.get("DESCENT_SITE") or ROOT / "_build" / "html")
-
-
 @pytest.fixture(scope="module")
-def html_root() -> Path:
-    root = site()
+def html_root(site_root: Path) -> Path:
+    """The built site (conftest's ``site_root``), with every page this module tests."""
+    root = site_root
     missing = [p for p in PAGES if not (root / "book" / f"{p}.html").is_file()]
     if missing:
         pytest.fail(
