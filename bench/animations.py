@@ -223,7 +223,9 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
     return {"notebook": str(notebook), "errors": errors, "animations": measured}
 
 
-def measure_chapter(notebook: Path, cwd: Path, out_dir: Path, timeout: float = 900) -> dict:
+def measure_chapter(
+    notebook: Path, cwd: Path, out_dir: Path, timeout: float = 900, env: dict | None = None
+) -> dict:
     """:func:`run_chapter` in a fresh Python process (its own imports, figures and state)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     result_file = out_dir / (notebook.stem + ".json")
@@ -233,7 +235,7 @@ def measure_chapter(notebook: Path, cwd: Path, out_dir: Path, timeout: float = 9
         capture_output=True,
         text=True,
         timeout=timeout,
-        env={**os.environ, "MPLBACKEND": "Agg"},
+        env={**(env or os.environ), "MPLBACKEND": "Agg"},
     )
     if done.returncode or not result_file.exists():
         return {

@@ -1,8 +1,13 @@
 """Run ``jupyter-book build`` as a rebuilder does, timing it and watching its memory.
 
 Every build writes into ``_build/bench/<name>/`` (``--path-output``), never into the reader's
-``_build/html``. Memory is sampled every 50 ms over the whole process tree (jupyter-book, its
-Jupyter kernels and their children): the peak of the *sum* of resident set sizes is what the
+``_build/html``. The book is built from a snapshot of the repository taken when the benchmark
+starts (:func:`snapshot`), with the snapshot's ``src`` first on ``PYTHONPATH`` (so Sphinx and
+every kernel import the snapshot's ``descent``, not the editable install's live one): an edit
+made while the benchmark runs cannot turn a "nothing changed" rebuild into a changed one.
+
+Memory is sampled every 50 ms over the whole process tree (jupyter-book, its Jupyter kernels
+and their children): the peak of the *sum* of resident set sizes is what the
 build needed at once; the largest single process is reported beside it.
 """
 
@@ -25,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "_build" / "bench"
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 FLAGS = ["-W", "-n", "--keep-going"]
+EXTRA_ENV: dict[str, str] = {}  # set by `snapshot`: the environment every build runs in
 
 
 @dataclass
@@ -95,7 +101,7 @@ def build(
     log_path = BENCH / "logs" / f"{name}-{time.strftime('%H%M%S')}-{time.monotonic_ns()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [JUPYTER_BOOK, "build", str(source), "--path-output", str(out), *FLAGS]
-    env = dict(os.environ)
+    env = environment()
     if kernel_log is not None:
         kernel_log.unlink(missing_ok=True)
         hook = str(Path(__file__).resolve().parent / "kernel_hook")
@@ -150,3 +156,44 @@ def copy_sources(target: Path, book: Path = ROOT) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(book, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
     return target
+
+
+def source_commit(book: Path) -> str:
+    """The checked-out commit of `book`, ``+dirty`` with uncommitted changes to tracked files
+    (as ``_ext/provenance.py`` says it), or "unknown"."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=book, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def snapshot(book: Path, target: Path) -> tuple[Path, str]:
+    """Copy `book` to `target` and make every later build and kernel use the copy: its
+    ``src`` first on ``PYTHONPATH``, and its commit fixed (git cannot see the repository from
+    inside the copy; ``_ext/provenance.py`` then reads ``GITHUB_SHA``). Returns the copy's root
+    and the commit."""
+    commit = source_commit(book)
+    root = copy_sources(target, book)
+    EXTRA_ENV.clear()
+    if (root / "src").is_dir():
+        EXTRA_ENV["PYTHONPATH"] = str(root / "src")
+    EXTRA_ENV["GIT_CEILING_DIRECTORIES"] = str(root.parent)
+    EXTRA_ENV["GITHUB_SHA"] = commit
+    return root, commit
+
+
+def environment() -> dict[str, str]:
+    """This process's environment with the snapshot's settings (PYTHONPATH prepended)."""
+    env = dict(os.environ)
+    for key, value in EXTRA_ENV.items():
+        if key == "PYTHONPATH":
+            value = os.pathsep.join(filter(None, [value, env.get("PYTHONPATH")]))
+        env[key] = value
+    return env

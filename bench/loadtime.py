@@ -18,6 +18,7 @@ Two network profiles: the loopback as is, and a throttled one (CDP network emula
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import os
@@ -85,7 +86,9 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        # The browser context may close after the load event, mid-transfer of a late asset.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
 
 
 @dataclass

@@ -42,7 +42,16 @@ from buildlog import (
     median,
     mentions_fastai,
 )
-from builds import BENCH, ROOT, Build, build, copy_sources, executed_notebook
+from builds import (
+    BENCH,
+    ROOT,
+    Build,
+    build,
+    copy_sources,
+    environment,
+    executed_notebook,
+    snapshot,
+)
 from report import kb, load_average, machine, ratio, seconds, table, verdict
 
 RESULTS = ROOT / "bench" / "results"
@@ -173,7 +182,7 @@ def weigh_pages(html: Path) -> list[dict]:
     return pages
 
 
-def measure_animations(pages: list[dict], cold_dir: Path, copy: Path) -> tuple[list, list]:
+def measure_animations(pages: list[dict], cold_dir: Path, book: Path) -> tuple[list, list]:
     """Re-run each chapter that shows an animation; keep the animations its page holds."""
     found, problems = [], []
     out = BENCH / "animations"
@@ -188,7 +197,7 @@ def measure_animations(pages: list[dict], cold_dir: Path, copy: Path) -> tuple[l
             continue
         say(f"animations: re-running {doc} to render its {len(page['animations'])} animation(s)")
         text = (cold_dir / "_build" / "html" / page["page"]).read_text(encoding="utf-8")
-        result = animations.measure_chapter(notebook, (copy / doc).parent, out)
+        result = animations.measure_chapter(notebook, (book / doc).parent, out, env=environment())
         problems += [f"{doc}: {e}" for e in result["errors"]]
         matched = set()
         for anim in result["animations"]:
@@ -222,9 +231,13 @@ def main(argv: list[str] | None = None) -> int:
         "--book", type=Path, default=ROOT, help="the book to measure (default: this repository)"
     )
     args = parser.parse_args(argv)
-    book = args.book.resolve()
+    say(f"snapshot of {args.book.resolve()} to _build/bench/snapshot: every build uses it")
+    book, commit = snapshot(args.book.resolve(), BENCH / "snapshot")
     BENCH.mkdir(parents=True, exist_ok=True)
-    results: dict = {"machine": machine(), "settings": {**vars(args), "book": str(book)}}
+    results: dict = {
+        "machine": machine(),
+        "settings": {**vars(args), "book": str(args.book.resolve()), "commit": commit},
+    }
     problems: list[str] = []
 
     say("calibrating: interpreter start, import torch, import fastai.basics (3 runs each)")
@@ -306,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = weigh_pages(cold.html) if cold.html.is_dir() else []
 
     # 6. animations
-    anims, anim_problems = measure_animations(pages, cold_dir, copy)
+    anims, anim_problems = measure_animations(pages, cold_dir, book)
     problems += anim_problems
     for anim in anims:
         anim["ratio_html"] = anim["ours_bytes"] / anim["default_bytes"]
@@ -533,6 +546,8 @@ def render(r: dict) -> str:
     s = r["settings"]
     out = [
         "# `make bench`: latest results",
+        "",
+        f"Commit `{s['commit']}`, built from a snapshot of the working tree taken at the start.",
         "",
         f"Run {m['date']} on {m['cores']} cores of {m['cpu']}, {m['memory']} RAM "
         f"({m['os']}); Python {m['python']}, torch {m['torch']}, fastai {m['fastai']}, "
