@@ -319,10 +319,22 @@ document.querySelectorAll('.descent-anim[id="' + id + '"]').forEach((root) => {{
   root.dataset.ready = "1";
   const $ = (name) => root.querySelector(".descent-" + name);
   const img = $("frame"), slider = $("slider"), counter = $("counter"), play = $("play");
-  const pictures = [img.getAttribute("src")]
-    .concat(rest.map((f) => f && "data:image/png;base64," + f))
-    .map((src) => src && Object.assign(new Image(), {{ src }}));
-  const decoded = Promise.all(pictures.map((p) => p && p.decode()));
+  const count = rest.length + 1;
+  // The frames are decoded when first needed, or once the page has loaded and the browser is
+  // idle: decoding hundreds of images must not hold up the page's load.
+  let pictures = null, decoded = null;
+  const prepare = () => {{
+    if (decoded === null) {{
+      pictures = [img.getAttribute("src")]
+        .concat(rest.map((f) => f && "data:image/png;base64," + f))
+        .map((src) => src && Object.assign(new Image(), {{ src }}));
+      decoded = Promise.all(pictures.map((p) => p && p.decode()));
+    }}
+    return decoded;
+  }};
+  const later = () => (window.requestIdleCallback || setTimeout)(prepare);
+  if (document.readyState === "complete") later();
+  else window.addEventListener("load", later, {{ once: true }});
   const canvas = document.createElement("canvas");
   canvas.width = img.getAttribute("width");
   canvas.height = img.getAttribute("height");
@@ -343,8 +355,8 @@ document.querySelectorAll('.descent-anim[id="' + id + '"]').forEach((root) => {{
     root.dataset.frame = i;
   }};
   const show = (k) => {{
-    i = (k + pictures.length) % pictures.length;
-    decoded.then(paint);
+    i = (k + count) % count;
+    prepare().then(paint);
   }};
   const stop = () => {{
     clearInterval(timer);
@@ -361,7 +373,7 @@ document.querySelectorAll('.descent-anim[id="' + id + '"]').forEach((root) => {{
   $("first").onclick = jump(() => 0);
   $("prev").onclick = jump(() => i - 1);
   $("next").onclick = jump(() => i + 1);
-  $("last").onclick = jump(() => pictures.length - 1);
+  $("last").onclick = jump(() => count - 1);
   slider.oninput = () => show(Number(slider.value));
   $("controls").hidden = false;
 }});
