@@ -510,8 +510,8 @@ def _finite(value: object) -> object:
 
 HOW_TO_RUN = """\
 `make bench` measures build time and page weight side by side and holds them to budgets. It
-builds everything under `_build/bench/` (your `_build/html` is left alone) and takes 10–20
-minutes on two cores:
+builds a snapshot of the working tree under `_build/bench/` (your `_build/html` is left alone)
+and takes about ten minutes on two cores:
 
 1. a cold build of the whole book from an empty output folder (twice): wall time and the peak
    memory of the whole process tree (jupyter-book and its kernels);
@@ -534,9 +534,9 @@ benchmark is not part of `make test`; `tests/test_bench.py` tests its parsers.
 def readme_section(results_md: str) -> str:
     """The README's "## Performance" section: how to run, then the results one level down."""
     body = results_md.split("\n", 1)[1].lstrip("\n")  # drop the "# …" title
-    body = body.replace("\n## ", "\n### ")
+    body = body.replace("\n## ", "\n#### ")
     if body.startswith("## "):
-        body = "#" + body
+        body = "##" + body
     return f"## Performance\n\n{HOW_TO_RUN}\n### Latest results\n\n{body}"
 
 
