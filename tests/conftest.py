@@ -92,6 +92,10 @@ def content_pages(root: Path) -> list[str]:
     return sorted(f"{name}.html" for name in docnames(root) if (root / f"{name}.html").is_file())
 
 
+# Nothing that differs between two machines or two builds may appear in a cell's output.
+UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packages|ipykernel_")
+
+
 @functools.cache
 def read_html(path: Path) -> str:
     return path.read_text(encoding="utf-8")

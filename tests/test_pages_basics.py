@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from bs4 import BeautifulSoup, Tag
 from torch import nn
 
 import descent
+from conftest import UNSTABLE, soup_of
 from descent import SEED, fit, linear_data, mse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,8 +57,6 @@ LINKS = {
         ["descent.loss.mse_grad", "descent.train.sgd_step", "descent.train.fit"],
     ),
 }
-# Nothing that differs between two machines or two builds may appear in an output.
-UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packages|ipykernel_")
 
 
 @pytest.fixture(scope="module")
@@ -74,13 +72,8 @@ def html_root(site_root: Path) -> Path:
     return root
 
 
-@cache
-def _soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-
-
 def soup(root: Path, page: str) -> BeautifulSoup:
-    return _soup(root / "book" / f"{page}.html")
+    return soup_of(root / "book" / f"{page}.html")
 
 
 def article(root: Path, page: str) -> Tag:
@@ -111,9 +104,9 @@ def notebook(root: Path, page: str) -> dict:
 def test_page_has_its_title_and_label(html_root, page):
     main = article(html_root, page)
     title = main.find("h1")
-    for number in title.select(".section-number"):  # "1. " when the part is numbered
-        number.decompose()
-    assert title.get_text(strip=True).rstrip("#").lower() == page
+    numbers = {n.get_text(strip=True) for n in title.select(".section-number")}  # "1." if numbered
+    words = [t.strip() for t in title.find_all(string=True) if t.strip() not in numbers]
+    assert "".join(words).rstrip("#").lower() == page
     assert main.find(id=page) is not None, f"{page}: the ({page})= label is missing"
 
 

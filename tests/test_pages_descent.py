@@ -14,15 +14,15 @@ from __future__ import annotations
 import json
 import math
 import re
-from functools import cache
 from pathlib import Path
 
 import matplotlib
 import pytest
 import torch
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 from torch import nn
 
+from conftest import UNSTABLE, read_html, soup_of
 from descent import (
     SEED,
     STYLE,
@@ -78,7 +78,6 @@ LINKS = {
     ),
 }
 EXERCISES = {"sgd": 4, "animation": 2}
-UNSTABLE = re.compile(r"0x[0-9a-fA-F]{6,}|/work/|/tmp/|/root/|/home/|site-packages|ipykernel_")
 LOSS_TENSOR = re.compile(r"^tensor\((\d+\.\d{4}), grad_fn=<MeanBackward0>\)$")
 
 
@@ -95,22 +94,12 @@ def html_root(site_root: Path) -> Path:
     return root
 
 
-@cache
-def _text(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
-@cache
-def _soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(_text(path), "html.parser")
-
-
 def raw(root: Path, page: str) -> str:
-    return _text(root / "book" / f"{page}.html")
+    return read_html(root / "book" / f"{page}.html")
 
 
 def article(root: Path, page: str) -> Tag:
-    main = _soup(root / "book" / f"{page}.html").find("article")
+    main = soup_of(root / "book" / f"{page}.html").find("article")
     assert main is not None, f"{page}: no <article>"
     return main
 
