@@ -6,8 +6,9 @@ Two caches stand between an edit to ``src/descent`` and the page a reader sees:
 * jupyter-cache matches a notebook to its cached outputs by the text of its code cells.
 
 An edit to the library alone changes neither, so both would serve stale outputs. This
-extension hashes the files listed in ``freshness_watch`` (the library and the pinned
-requirements) into a fingerprint and
+extension hashes the files listed in ``freshness_watch`` (the library — its modules and its
+data files, such as the player's JavaScript — and the pinned requirements) into a fingerprint
+and
 
 1. stores it as a config value whose change makes Sphinx re-read every document, and
 2. keys the execution cache by it: outputs live in ``<cache>/<fingerprint>/``, so a new
@@ -32,13 +33,27 @@ logger = logging.getLogger(__name__)
 KEEP = 3  # fingerprint directories kept in the execution cache
 
 
+def _is_source(path: Path, top: Path) -> bool:
+    """A file of a watched directory that its code may read: not bytecode, not build metadata
+    (``*.egg-info``), not hidden (an editor's swap file)."""
+    parts = path.relative_to(top).parts
+    return (
+        path.is_file()
+        and path.suffix not in (".pyc", ".pyo")
+        and not any(p == "__pycache__" or p.endswith(".egg-info") for p in parts)
+        and not any(p.startswith(".") for p in parts)
+    )
+
+
 def watched_files(root: Path, patterns: list[str]) -> list[Path]:
-    """Every file under ``root`` named by ``patterns`` (a file, or a directory's ``*.py``)."""
+    """Every file under ``root`` named by ``patterns``: a file, every source file of a
+    directory (the package's Python modules and its data files, such as the player's
+    ``player.js``), or a glob."""
     files: set[Path] = set()
     for pattern in patterns:
         path = root / pattern
         if path.is_dir():
-            files.update(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+            files.update(p for p in path.rglob("*") if _is_source(p, path))
         elif path.is_file():
             files.add(path)
         else:

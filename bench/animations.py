@@ -1,12 +1,13 @@
 """Every animation of the book, rendered twice: our player and matplotlib's default jshtml.
 
 No list of animations is kept here. The benchmark finds the animations in the built pages
-(``<div class="descent-anim" id=…>``), re-runs each chapter that has one — its code cells, from
+(``<div class="descent-anim" data-content-id=…>``, read by :func:`descent.player.read_players`),
+re-runs each chapter that has one — its code cells, from
 the executed notebook, in an IPython shell in a subprocess, in the chapter's own directory of a
 scratch copy — and records every :class:`descent.animation.JsAnimation` the chapter creates.
 So the animation measured is built by the chapter's own call with the chapter's own arguments.
 An animation counts as the page's when its ``to_html()`` is byte-for-byte in the page (the
-element id is a hash of the frames, so a different animation cannot match by accident).
+content id is a hash of the frames, so a different animation cannot match by accident).
 
 For each one: frames, our HTML bytes, ``default_jshtml()`` bytes (matplotlib's own
 ``to_jshtml()`` of the same figure and frames), both frames-only payloads, and the visible loss:
@@ -30,34 +31,15 @@ from pathlib import Path
 
 # matplotlib's frames: data URIs whose base64 is split over lines by backslash continuations.
 _DATA_URI = re.compile(r"data:image/png;base64,((?:[A-Za-z0-9+/=]|\\\n)+)")
-ANIM_ID = re.compile(r'<div class="descent-anim" id="([^"]+)"')
 
 
-def _js_literal(html: str, name: str) -> object | None:
-    """The JSON literal assigned by ``const <name> = …`` in our player's script, or None."""
-    marker = f"const {name} = "
-    start = html.find(marker)
-    if start < 0:
-        return None
-    value, _ = json.JSONDecoder().raw_decode(html, start + len(marker))
-    return value
+def our_frames(html: str) -> list:
+    """The stored frames (:class:`descent.codec.Frame` s, keyframes and deltas) of the first
+    of our players in `html`, as the page holds them; [] if there is none."""
+    from descent.player import read_players
 
-
-def our_frames(html: str) -> list[tuple[str, tuple[int, int] | None]]:
-    """Our player's stored frames, as the page holds them: ``(base64 PNG, offset)`` each.
-
-    The first frame is the ``<img>``'s data URI, the others the script's ``rest`` array;
-    ``at[k]`` (when the player has it) is None for a whole frame (a keyframe) or the ``[x, y]``
-    where frame k's delta is drawn over frame k − 1; an empty payload repeats the frame before.
-    """
-    first = re.search(r'<img class="descent-frame" src="data:image/png;base64,([^"]+)"', html)
-    rest = _js_literal(html, "rest") or []
-    at = _js_literal(html, "at") or [None] * (len(rest) + 1)
-    payloads = [first.group(1) if first else "", *rest]
-    return [
-        (p, None if o is None else (int(o[0]), int(o[1])))
-        for p, o in zip(payloads, at, strict=True)
-    ]
+    players = read_players(html)
+    return players[0].frames if players else []
 
 
 def default_frames(html: str) -> list[str]:
@@ -67,52 +49,25 @@ def default_frames(html: str) -> list[str]:
 
 def frame_payloads(html: str) -> list[str]:
     """The base64 frame data an animation's HTML holds (ours or matplotlib's)."""
-    if "const rest = " in html:
-        return [payload for payload, _ in our_frames(html)]
+    ours = our_frames(html)
+    if ours:
+        return [base64.b64encode(frame.png).decode("ascii") for frame in ours]
     return default_frames(html)
 
 
 def animation_ids(page: str) -> list[str]:
-    """The element ids of our players on a page, in page order."""
-    return ANIM_ID.findall(page)
+    """The content ids of our players on a page, in page order (a copy repeats its id)."""
+    from descent.player import read_players
 
-
-def _rgba(payload: str):
-    import numpy as np
-    from PIL import Image
-
-    with Image.open(io.BytesIO(base64.b64decode(payload))) as image:
-        return np.asarray(image.convert("RGBA"))
+    return [player.content_id for player in read_players(page)]
 
 
 def decode_rgb(payload: str):
     """A base64 PNG as an RGB uint8 array, transparent pixels flattened onto white exactly as
-    :attr:`JsAnimation.rgb_frames` does."""
-    import numpy as np
+    :attr:`JsAnimation.rgb_frames` does (:func:`descent.codec.on_white`)."""
+    from descent.codec import on_white, read_png
 
-    rgba = _rgba(payload).astype(np.uint16)
-    alpha = rgba[..., 3:]
-    return ((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255).astype(np.uint8)
-
-
-def composite(frames: list[tuple[str, tuple[int, int] | None]]):
-    """What our player shows, frame by frame (RGB arrays): each keyframe drawn whole, each
-    delta drawn at its offset over the frame before (its transparent pixels leave the frame
-    before showing), an empty delta repeating the frame before — as the player's canvas does."""
-    canvas = None
-    for payload, offset in frames:
-        if offset is None:
-            canvas = decode_rgb(payload).copy()
-        elif payload:
-            if canvas is None:
-                raise ValueError("the first frame is a delta")
-            rgba = _rgba(payload)
-            (x, y), (height, width) = offset, rgba.shape[:2]
-            opaque = rgba[..., 3] == 255
-            canvas[y : y + height, x : x + width][opaque] = rgba[..., :3][opaque]
-        elif canvas is None:
-            raise ValueError("the first frame is empty")
-        yield canvas
+    return on_white(read_png(base64.b64decode(payload)))
 
 
 def visible_loss(shown, reference) -> dict:
@@ -144,20 +99,22 @@ def _measure(animation, out_dir: Path) -> dict:
     """Render one animation both ways, write both HTMLs to `out_dir`, return its numbers."""
     ours = animation.to_html()
     default = animation.default_jshtml()
-    element_id = animation.element_id
-    (out_dir / f"{element_id}.ours.html").write_text(ours, encoding="utf-8")
-    (out_dir / f"{element_id}.default.html").write_text(default, encoding="utf-8")
+    from descent.codec import decode_frames
+
+    content_id = animation.content_id
+    (out_dir / f"{content_id}.ours.html").write_text(ours, encoding="utf-8")
+    (out_dir / f"{content_id}.default.html").write_text(default, encoding="utf-8")
     stored, theirs = our_frames(ours), default_frames(default)
-    keyframes = sum(1 for _, offset in stored if offset is None)
+    keyframes = sum(1 for frame in stored if frame.is_key)
     if len(theirs) == len(stored):
-        loss = visible_loss(composite(stored), (decode_rgb(p) for p in theirs))
+        loss = visible_loss(decode_frames(stored), (decode_rgb(p) for p in theirs))
         compared_with = "matplotlib's default frames, decoded and flattened onto white"
     else:
         loss = dict.fromkeys(["psnr_min_db", "max_abs_diff", "mean_abs_diff", "pixels_changed"])
         compared_with = f"nothing: {len(theirs)} default frames for {len(stored)} of ours"
     width, height = animation.size
     return {
-        "id": element_id,
+        "id": content_id,
         "alt": animation.alt,
         "frames": animation.frame_count,
         "keyframes": keyframes,
@@ -165,7 +122,7 @@ def _measure(animation, out_dir: Path) -> dict:
         "height": height,
         "ours_bytes": len(ours.encode()),
         "default_bytes": len(default.encode()),
-        "ours_frame_bytes": sum(len(p) for p, _ in stored),
+        "ours_frame_bytes": sum(len(base64.b64encode(frame.png)) for frame in stored),
         "default_frame_bytes": sum(len(p) for p in theirs),
         "default_frames_found": len(theirs),
         "compared_with": compared_with,

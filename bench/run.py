@@ -206,10 +206,10 @@ def measure_animations(pages: list[dict], cold_dir: Path, book: Path) -> tuple[l
                 anim["page"] = page["page"]
                 found.append(anim)
                 matched.add(anim["id"])
-        for element_id in page["animations"]:
-            if not any(element_id == m or element_id.startswith(m + "-") for m in matched):
+        for content_id in dict.fromkeys(page["animations"]):  # a copy shares its content id
+            if content_id not in matched:
                 problems.append(
-                    f"{page['page']}: animation {element_id} was not reproduced "
+                    f"{page['page']}: animation {content_id} was not reproduced "
                     "byte for byte by re-running the chapter"
                 )
     return found, problems

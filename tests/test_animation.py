@@ -1,4 +1,4 @@
-"""The animations (`descent.animation`) and their HTML player (`descent.jshtml`).
+"""The animations (`descent.animation`) and their HTML player (`descent.player`).
 
 Animations here are small (3 × 2 in at 40 dpi, a dozen frames) so they render in well under a
 second; what is checked does not depend on the size. The byte ratio against matplotlib's
@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import io
 import itertools
-import json
 import re
 from pathlib import Path
 
@@ -22,11 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from descent import jshtml
+from descent import codec
 from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
+from descent.codec import PALETTE_SIZE, decode_frame, decode_frames, encode_frames, quantize_frames
 from descent.data import linear_data
-from descent.jshtml import PALETTE_SIZE, decode_frame, decode_frames, encode_frames, quantize_frames
 from descent.loss import critical_lr
+from descent.player import read_players, referenced_urls
 from descent.train import fit
 
 SMALL = {"figsize": (3.0, 2.0), "dpi": 40}
@@ -57,12 +57,10 @@ def page(anim) -> str:
 
 
 def frames_of(html: str) -> list[bytes]:
-    """The PNGs a player holds, one per frame (keyframes and deltas, ``b""`` for a frame
-    equal to the one before): the image's own, then the script's array."""
-    first = re.search(r'class="descent-frame" src="data:image/png;base64,([^"]+)"', html)
-    rest = re.search(r"const rest = (\[.*?\]);", html, re.S)
-    assert first and rest, "no frames found in the HTML"
-    return [base64.b64decode(f) for f in [first.group(1), *json.loads(rest.group(1))]]
+    """The PNGs the one player in `html` holds, one per frame (keyframes and deltas, ``b""``
+    for a frame equal to the one before)."""
+    (player,) = read_players(html)
+    return [frame.png for frame in player.frames]
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -121,7 +119,7 @@ def test_a_moving_line_is_stored_as_small_deltas(data):
     frames = moving.encoded_frames
     keys = [k for k, frame in enumerate(frames) if frame.is_key]
     assert keys[0] == 0 and all(
-        b - a <= jshtml.KEYFRAME_INTERVAL for a, b in itertools.pairwise(keys)
+        b - a <= codec.KEYFRAME_INTERVAL for a, b in itertools.pairwise(keys)
     )
     assert len(keys) <= 3
     width, height = moving.size
@@ -136,27 +134,6 @@ def test_a_moving_line_is_stored_as_small_deltas(data):
         assert np.array_equal(decode_frame(frames, k), decode_frames(frames)[k])
 
 
-def test_encoded_frames_never_spell_http():
-    rng = np.random.default_rng(6)  # noise: incompressible, so a large PNG per frame
-    frames = rng.integers(0, 256, size=(2, 256, 256, 3), dtype=np.uint8)
-    indices, palette = quantize_frames(frames)
-
-    def plain_png(index: np.ndarray) -> bytes:
-        image = Image.fromarray(index)
-        image.putpalette(palette.tobytes())
-        return jshtml._png(image)
-
-    plain = [plain_png(index) for index in indices]
-    assert any(b"http" in base64.b64encode(png).lower() for png in plain)  # the case occurs
-    encoded = encode_frames(frames, keyframe_interval=1)  # keyframes only: like `plain`
-    for frame, unsafe in zip(encoded, plain, strict=True):
-        assert frame.is_key and b"http" not in base64.b64encode(frame.png).lower()
-        decoded, expected = Image.open(io.BytesIO(frame.png)), Image.open(io.BytesIO(unsafe))
-        assert decoded.mode == "P" and np.array_equal(
-            np.asarray(decoded.convert("RGB")), np.asarray(expected.convert("RGB"))
-        )
-
-
 # --- the HTML ----------------------------------------------------------------------------------
 
 
@@ -165,13 +142,25 @@ def test_same_inputs_give_identical_bytes(data, run, page):
     assert animate_line(x, y, run, **SMALL).to_html() == page
 
 
-def test_the_id_is_a_hash_of_the_content(data, run, anim, page):
+def test_the_content_id_is_a_hash_of_the_content(data, run, anim, page):
     x, y = data
     root = BeautifulSoup(page, "html.parser").select_one("div.descent-anim")
-    assert root["id"] == anim.element_id and re.fullmatch(r"descent-anim-[0-9a-f]{12}", root["id"])
+    assert root["data-content-id"] == anim.content_id == read_players(page)[0].content_id
+    assert re.fullmatch(r"descent-anim-[0-9a-f]{12}", anim.content_id)
     other = animate_line(x, y, fit(x, y, A0, lr=0.2, steps=12), **SMALL)
-    assert other.element_id != anim.element_id
-    assert anim.to_html(ordinal=2).count(f'"{anim.element_id}-2"') == 2  # element and script
+    assert other.content_id != anim.content_id
+
+
+def test_one_animation_twice_on_a_page_gives_no_duplicate_id(anim, page):
+    """Issue 12 item 7: the player has no element id, so showing an animation twice (two
+    cells, or ``display`` twice) gives valid HTML with no help from the author."""
+    twice = BeautifulSoup(
+        f"<main>{anim._repr_html_()}<p>text</p>{anim.to_html()}</main>", "html.parser"
+    )
+    assert len(twice.select("div.descent-anim")) == 2
+    assert [tag["id"] for tag in twice.find_all(id=True)] == []
+    assert not twice.select("[for], [aria-labelledby], [aria-describedby], [aria-controls]")
+    assert twice.select_one("input.descent-slider").find_parent("label") is not None
 
 
 def test_alt_text_and_control_names(anim, page):
@@ -190,7 +179,7 @@ def test_alt_text_and_control_names(anim, page):
 
 
 def test_nothing_from_another_host(page):
-    assert "http" not in page.lower()
+    assert referenced_urls(page) == []
     soup = BeautifulSoup(page, "html.parser")
     assert not soup.select("link, iframe, [href]")
     assert all(tag["src"].startswith("data:image/png;base64,") for tag in soup.select("[src]"))
@@ -198,7 +187,7 @@ def test_nothing_from_another_host(page):
 
 
 def test_never_plays_by_itself(page):
-    script = BeautifulSoup(page, "html.parser").select_one("script").get_text()
+    script = BeautifulSoup(page, "html.parser").select_one("script:not([type])").get_text()
     assert script.count("setInterval(") == 1 and "play.onclick" in script  # only on Play
 
 
@@ -296,11 +285,6 @@ def test_bad_input_raises_naming_the_argument(error, name, call, data, run):
     x, y = data
     with pytest.raises(error, match=rf"(?<![\w\[]){re.escape(name)}(?![\w\[])"):
         call(x, y, run)
-
-
-def test_ordinal_must_be_a_count(anim):
-    with pytest.raises(ValueError, match="ordinal"):
-        anim.to_html(ordinal=-1)
 
 
 # --- in a browser ------------------------------------------------------------------------------

@@ -129,7 +129,8 @@ def flat_frames() -> np.ndarray:
 
 
 def our_player(frames: np.ndarray) -> str:
-    from descent.jshtml import encode_frames, render_html
+    from descent.codec import encode_frames
+    from descent.player import render_html
 
     height, width = frames.shape[1:3]
     labels = [f"frame {k}" for k in range(len(frames))]
@@ -137,14 +138,19 @@ def our_player(frames: np.ndarray) -> str:
 
 
 def test_our_frames_composite_to_what_the_player_shows() -> None:
+    from descent.codec import decode_frames
+    from descent.player import read_players
+
     frames = flat_frames()
     html = our_player(frames)
     stored = animations.our_frames(html)
-    assert len(stored) == len(frames) and stored[0][1] is None  # the first is a whole frame
-    shown = [frame.copy() for frame in animations.composite(stored)]
-    assert np.array_equal(np.stack(shown), frames)
-    assert animations.frame_payloads(html) == [payload for payload, _ in stored]
-    assert animations.animation_ids(f"<p>x</p>{html}") == [html.split('id="')[1].split('"')[0]]
+    assert len(stored) == len(frames) and stored[0].is_key  # the first is a whole frame
+    assert np.array_equal(decode_frames(stored), frames)
+    payloads = animations.frame_payloads(html)
+    assert [base64.b64decode(p) for p in payloads] == [frame.png for frame in stored]
+    (player,) = read_players(html)
+    assert animations.animation_ids(f"<p>x</p>{html}<p>y</p>{html}") == [player.content_id] * 2
+    assert animations.our_frames("<p>no player</p>") == []
 
 
 def test_default_frames_reads_matplotlibs_split_base64() -> None:

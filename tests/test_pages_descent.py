@@ -36,6 +36,7 @@ from descent import (
     linear_data,
     mse,
 )
+from descent.player import read_players, referenced_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.site
@@ -332,25 +333,26 @@ def players(root: Path) -> list[Tag]:
 def test_animation_page_holds_three_players_of_50_frames_or_more(html_root):
     found = players(html_root)
     assert len(found) >= 3
-    ids = [p["id"] for p in found]
+    read = read_players(raw(html_root, "animation"))
+    assert len(read) == len(found)
+    ids = [p.content_id for p in read]
     assert len(set(ids)) == len(ids), f"an animation appears twice: {ids}"
-    for player in found:
+    for player, data in zip(found, read, strict=True):
         frames = int(player.find("input", class_="descent-slider")["max"]) + 1
-        script = player.find("script").string
-        rest = script.split("const rest = ", 1)[1].split("];", 1)[0]
-        assert frames >= 50 and rest.count('"') // 2 == frames - 1, player["id"]
+        assert frames >= 50 and len(data.frames) == len(data.labels) == frames, data.content_id
         alt = player.find("img")["alt"]
-        assert len(alt.split()) >= 15, f"{player['id']}: alt text too short: {alt!r}"
+        assert len(alt.split()) >= 15, f"{data.content_id}: alt text too short: {alt!r}"
         label = player.find("label")
-        assert label is not None and label.get_text(strip=True), f"{player['id']}: no label"
+        assert label is not None and label.get_text(strip=True), f"{data.content_id}: no label"
 
 
 def test_animation_page_has_no_matplotlib_player(html_root):
     """matplotlib's own jshtml (CDN icons, random ids) must not be on the page."""
     page = raw(html_root, "animation")
     assert "font-awesome" not in page.lower() and "_anim_img" not in page
-    for player in players(html_root):
-        assert "http" not in str(player).lower(), f"{player['id']}: a URL in the player"
+    for player in read_players(page):
+        urls = referenced_urls(player.source)
+        assert urls == [], f"{player.content_id}: URLs in the player: {urls}"
 
 
 def test_each_animation_has_a_caption_and_text_alternative_and_is_referenced(html_root):
@@ -411,15 +413,13 @@ def test_animation_weights_match_the_bytes_on_the_page(html_root):
     ).tbody("tr")
     assert len(rows) == len(ANIMATIONS)
     total = 0
-    for player, row in zip(players(html_root), rows, strict=True):
-        start = page.index(f'<div class="descent-anim" id="{player["id"]}"')
-        end = page.index("</script>\n</div>", start) + len("</script>\n</div>")
-        size = len(page[start:end].encode("utf-8"))
+    for player, row in zip(read_players(page), rows, strict=True):
+        size = len(player.source.encode("utf-8"))
         total += size
         cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
         frames, ours, theirs, ratio = cells[1], cells[2], cells[3], cells[4]
-        assert int(frames) == int(player.find("input", class_="descent-slider")["max"]) + 1
-        assert ours == f"{size / 1000:.0f} kB", f"{player['id']}: page holds {size} bytes"
+        assert int(frames) == len(player.frames)
+        assert ours == f"{size / 1000:.0f} kB", f"{player.content_id}: page holds {size} bytes"
         theirs_kb = float(theirs.split()[0])
         assert math.isclose(float(ratio), theirs_kb / (size / 1000), abs_tol=0.01)
         assert float(ratio) > 2, "ours should be less than half of matplotlib's"

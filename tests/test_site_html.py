@@ -28,6 +28,7 @@ import yaml
 from bs4 import BeautifulSoup, Tag
 
 from conftest import BASEURL, CONFIG, PREFIX, ROOT, read_html, soup_of
+from descent.player import read_players
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -101,34 +102,26 @@ def alt_problems(soup: BeautifulSoup) -> list[str]:
 
 # --- animations -------------------------------------------------------------------------------
 
-ANIM_ID = re.compile(r"descent-anim-[0-9a-f]+(?:-\d+)?")
-FRAMES_JS = re.compile(r"\brest\s*=\s*(\[[^\]]*\])")
-
 
 def animations(soup: BeautifulSoup) -> list[Tag]:
     return soup.select(".descent-anim")
 
 
 def frames_of(anim: Tag) -> list[str] | None:
-    """The animation's frames as data URLs (the first from its ``<img>``, the rest from its
-    script), or None when they cannot be found."""
-    img = anim.find("img")
-    script = anim.find("script")
-    match = FRAMES_JS.search(script.get_text()) if script else None
-    if img is None or match is None:
-        return None
+    """The animation's frames as data URLs, read by `descent.player.read_players` (the first
+    from its ``<img>``, the rest from its JSON data), or None when they cannot be read."""
     try:
-        rest = json.loads(match.group(1))
-    except json.JSONDecodeError:
+        (player,) = read_players(str(anim))
+    except ValueError:
         return None
-    return [img.get("src", ""), *(f"data:image/png;base64,{frame}" for frame in rest)]
+    return [f"data:image/png;base64,{base64.b64encode(f.png).decode()}" for f in player.frames]
 
 
 def animation_key(anim: Tag) -> str:
-    """What an animation shows, independent of its element id: a hash of its frames (or, if
-    they cannot be found, of its markup with the ids taken out)."""
+    """What an animation shows: a hash of its frames (or, if they cannot be found, of its
+    markup)."""
     frames = frames_of(anim)
-    content = "\n".join(frames) if frames else ANIM_ID.sub("", str(anim))
+    content = "\n".join(frames) if frames else str(anim)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -138,7 +131,7 @@ def animation_problems(soup: BeautifulSoup) -> list[str]:
     found = []
     seen: dict[str, str] = {}
     for n, anim in enumerate(animations(soup), 1):
-        where = f"animation {n} (#{anim.get('id', '?')})"
+        where = f"animation {n} ({anim.get('data-content-id', '?')})"
         parts = {
             "frame <img>": anim.select("img"),
             "slider input[type=range].descent-slider": anim.select(
@@ -146,14 +139,15 @@ def animation_problems(soup: BeautifulSoup) -> list[str]:
             ),
             "Play button.descent-play": anim.select("button.descent-play"),
             "Pause button.descent-pause": anim.select("button.descent-pause"),
-            "<script>": anim.select("script"),
+            "<script>": anim.select("script:not([type])"),
+            "JSON data <script>": anim.select('script[type="application/json"].descent-data'),
         }
         for name, tags in parts.items():
             if len(tags) != 1:
                 found.append(f"{where}: {len(tags)} × {name}, expected exactly one")
         frames = frames_of(anim)
         if frames is None:
-            found.append(f"{where}: its frames cannot be found (img + `rest = [...]` in script)")
+            found.append(f"{where}: its frames cannot be read (img + JSON data block)")
         else:
             if len(frames) < 2:
                 found.append(f"{where}: {len(frames)} frame(s), nothing to animate")
@@ -177,7 +171,7 @@ def twin_problems(soup: BeautifulSoup) -> list[str]:
         cell = anim.find_parent(class_="cell") or anim.find_parent(class_="cell_output")
         if cell is None:
             continue
-        where = f"animation {n} (#{anim.get('id', '?')})"
+        where = f"animation {n} ({anim.get('data-content-id', '?')})"
         for img in cell.find_all("img"):
             if img.find_parent(class_="descent-anim") is None:
                 found.append(f"{where}: a static twin in its cell: {describe(img)}")
@@ -670,14 +664,19 @@ GOOD_ANIM_FRAMES = [
 ]  # not PNGs: only compared
 
 
-def anim_html(element_id: str = "descent-anim-0123456789ab", frames=GOOD_ANIM_FRAMES) -> str:
-    rest = json.dumps(frames[1:])
+def anim_html(content_id: str = "descent-anim-0123456789ab", frames=GOOD_ANIM_FRAMES) -> str:
+    data = json.dumps(
+        {"alt": "x", "labels": ["x"] * len(frames), "interval": 100, "rest": frames[1:]}
+        | {"at": [None] * len(frames)}
+    )
     return (
-        f'<div class="descent-anim" id="{element_id}"><img src="data:image/png;base64,'
-        f'{frames[0]}" alt="The line moves towards the points.">'
+        f'<div class="descent-anim" data-content-id="{content_id}">'
+        f'<img class="descent-frame" src="data:image/png;base64,{frames[0]}" width="8" '
+        'height="8" alt="The line moves towards the points.">'
         f'<button class="descent-play"></button><button class="descent-pause"></button>'
         f'<input type="range" class="descent-slider" min="0" max="{len(frames) - 1}">'
-        f"<script>const rest = {rest};</script></div>"
+        f'<script type="application/json" class="descent-data">{data}</script>'
+        "<script>/* the player */</script></div>"
     )
 
 
@@ -709,7 +708,7 @@ def cell(body: str, tags: str = "") -> str:
         ),
         pytest.param(anim_html(), animation_problems, 0, id="anim-ok"),
         pytest.param(
-            anim_html() + anim_html("descent-anim-0123456789ab-1"),
+            anim_html() + anim_html(),
             animation_problems,
             1,
             id="anim-twice",

@@ -1,4 +1,4 @@
-"""Animations of gradient descent, shown in a notebook by our own player (`descent.jshtml`).
+"""Animations of gradient descent, shown in a notebook by our own player (`descent.player`).
 
 Three builders, each returning a :class:`JsAnimation`:
 
@@ -33,8 +33,9 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
-from .jshtml import Frame, content_id, encode_frames, render_html, standalone_page
+from .codec import Frame, encode_frames, on_white
 from .loss import critical_lr
+from .player import content_id, render_html, standalone_page
 from .plots import (
     check_history,
     check_lrs,
@@ -124,15 +125,13 @@ class JsAnimation:
         for key in self.keys:
             self.draw(key)
             self.figure.canvas.draw()
-            rgba = np.asarray(self.figure.canvas.buffer_rgba()).astype(np.uint16)
-            alpha = rgba[..., 3:]
-            frames.append((rgba[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255)
+            frames.append(on_white(np.asarray(self.figure.canvas.buffer_rgba())))
         plt.close(self.figure)  # a no-op unless the caller's figure came from pyplot
-        return np.stack(frames).astype(np.uint8)
+        return np.stack(frames)
 
     @cached_property
     def encoded_frames(self) -> list[Frame]:
-        """Every frame as stored in the HTML, a keyframe or a delta (see `descent.jshtml`)."""
+        """Every frame as stored in the HTML, a keyframe or a delta (see `descent.codec`)."""
         return encode_frames(self.rgb_frames)
 
     @property
@@ -141,10 +140,10 @@ class JsAnimation:
         them) hold a whole frame, deltas what changed (``b""`` if nothing did)."""
         return [frame.png for frame in self.encoded_frames]
 
-    def to_html(self, *, ordinal: int = 0) -> str:
+    def to_html(self) -> str:
         """The player as a self-contained HTML fragment (identical bytes for identical frames).
 
-        ``ordinal`` > 0 makes the element id unique when one animation is shown twice on a page.
+        It has no element id, so the same animation can be shown twice on one page.
         """
         return render_html(
             self.encoded_frames,
@@ -153,7 +152,6 @@ class JsAnimation:
             labels=self.labels,
             slider_label=self.slider_label,
             interval=self.interval,
-            ordinal=check_int(ordinal, "ordinal", low=0),
         )
 
     def _repr_html_(self) -> str:
@@ -161,8 +159,8 @@ class JsAnimation:
         return self.to_html()
 
     @property
-    def element_id(self) -> str:
-        """The id of the player's root element (a hash of its content)."""
+    def content_id(self) -> str:
+        """The animation's name, a hash of its content (the player's ``data-content-id``)."""
         return content_id(
             self.encoded_frames, self.alt, self.slider_label, str(self.interval), *self.labels
         )

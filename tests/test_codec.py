@@ -1,39 +1,39 @@
-"""The player's frame store (`descent.jshtml`): keyframes and deltas, composited exactly.
+"""The player's frame codec (`descent.codec`): keyframes and deltas, composited exactly; and
+the player's HTML (`descent.player`) holding them, read back by `descent.player.read_players`.
 
 The frames here are drawn with numpy (no matplotlib), small, and made to hit every case: a
 line that moves, a path that grows, a frame equal to the one before (an empty delta), a frame
 that changes everywhere, and one that a keyframe stores in fewer bytes than a delta. Compositing
-is checked in Python, with an independent compositor, and in Chromium, pixel for pixel.
+is checked here in Python, with an independent compositor; tests/test_player_js.py checks it in
+Chromium, pixel for pixel, with the same frames.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from descent.jshtml import (
+from descent.codec import (
     KEYFRAME_INTERVAL,
     PALETTE_SIZE,
     Frame,
     decode_frame,
     decode_frames,
     encode_frames,
+    on_white,
     quantize_frames,
-    render_html,
-    standalone_page,
+    read_png,
 )
+from descent.player import read_players, referenced_urls, render_html
 
 HEIGHT, WIDTH, COUNT = 48, 64, 30
 INTERVAL = 8  # keyframe interval in these tests: several keyframes in 30 frames
 SAME, NOISY = 10, 19  # frame SAME equals the one before; frame NOISY changes everywhere
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def synthetic_frames() -> np.ndarray:
@@ -203,18 +203,73 @@ def test_same_frames_same_bytes(frames, encoded):
 
 def test_the_html_holds_every_stored_frame_and_its_place(encoded):
     labels = [f"frame {k}" for k in range(COUNT)]
-    page = render_html(encoded, size=(WIDTH, HEIGHT), alt="A test.", labels=labels)
-    soup = BeautifulSoup(page, "html.parser")
+    page = render_html(encoded, size=(WIDTH, HEIGHT), alt="A test.", labels=labels, interval=70)
+    soup = BeautifulSoup(page, "html.parser")  # an independent parser
     src = soup.select_one("img.descent-frame")["src"]
     assert base64.b64decode(src.removeprefix("data:image/png;base64,")) == encoded[0].png
-    script = soup.select_one("script").get_text()
-    rest = re.search(r"const rest = (\[.*?\]);", script, re.S).group(1)
-    assert [base64.b64decode(s) for s in re.findall(r'"([^"]*)"', rest)] == [
-        f.png for f in encoded[1:]
+    data = soup.select_one('script[type="application/json"].descent-data').string
+    assert "<" not in data  # nothing can close the script
+    (player,) = read_players(page)
+    assert player.frames == encoded
+    assert sum(f.is_key for f in player.frames) == sum(f.is_key for f in encoded) > 1
+    assert (player.size, player.alt, player.labels) == ((WIDTH, HEIGHT), "A test.", labels)
+    assert (player.slider_label, player.interval, player.source) == ("Step", 70, page)
+    assert referenced_urls(page) == []
+
+
+def test_texts_that_look_like_markup_stay_text(encoded):
+    """An alt text or label holding ``</script>``, quotes or ``&`` cannot break the page: it is
+    escaped in attributes and in the JSON block, and reads back unchanged."""
+    alt = 'A "test" </script><script>alert(1)</script> & more.'
+    labels = [f"<b>frame</b> {k} & '{k}'" for k in range(COUNT)]
+    page = render_html(encoded, size=(WIDTH, HEIGHT), alt=alt, labels=labels, slider_label="<i>")
+    soup = BeautifulSoup(page, "html.parser")
+    assert [s.get("type") for s in soup.select("script")] == ["application/json", None]
+    assert soup.select_one("img")["alt"] == f"{alt} Showing {labels[0]}."
+    (player,) = read_players(page)
+    assert (player.alt, player.labels, player.slider_label) == (alt, labels, "<i>")
+
+
+def test_read_players_names_a_broken_player(encoded):
+    page = render_html(encoded, size=(WIDTH, HEIGHT), alt="A test.", labels=["x"] * COUNT)
+    assert len(read_players(page + "<p>between</p>" + page)) == 2
+    with pytest.raises(ValueError, match="player 2"):
+        read_players(page + page.replace('"at":[', '"at":[null,'))
+    with pytest.raises(ValueError, match="player 1"):
+        read_players(page.replace('class="descent-data"', 'class="other"'))
+    with pytest.raises(TypeError, match="html"):
+        read_players(page.encode())
+
+
+def test_referenced_urls_finds_urls_not_letters_in_base64():
+    fragment = (
+        "<div style=\"background:url('https://cdn.example/b.png')\">"
+        '<img src="data:image/png;base64,aHR0cDovL2h0dHA=" srcset="a.png 1x, //cdn.example/b 2x">'
+        '<a href="#here">x</a><style>@import "https://fonts.example/f.css";</style>'
+        '<script type="application/json">{"a": "https://not.loaded/x"}</script>'
+        '<script>fetch("https://api.example/v1"); const t = "http is a word";</script></div>'
+    )
+    assert referenced_urls(fragment) == [
+        "https://cdn.example/b.png",
+        "a.png",
+        "//cdn.example/b",
+        "#here",
+        "https://fonts.example/f.css",
+        "https://api.example/v1",
     ]
-    at = re.search(r"const at = (\[.*?\]);\n", script, re.S).group(1)
-    assert at.count("null") == sum(f.is_key for f in encoded)
-    assert "http" not in page.lower()
+
+
+def test_on_white_flattens_as_a_browser_shows_a_transparent_pixel():
+    # c·α/255 + 255·(1 − α/255), rounded: 200·128/255 + 127 = 227.4, 100·128/255 + 127 = 177.2
+    rgba = np.array([[[0, 0, 0, 0], [0, 0, 0, 255], [200, 100, 0, 128], [10, 20, 30, 1]]], np.uint8)
+    assert on_white(rgba).tolist() == [
+        [[255, 255, 255], [0, 0, 0], [227, 177, 127], [254, 254, 254]]
+    ]
+    with pytest.raises(ValueError, match="rgba"):
+        on_white(rgba[..., :3])
+    png = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(png, format="PNG")
+    assert np.array_equal(read_png(png.getvalue()), rgba)
 
 
 def test_render_html_needs_a_keyframe_first(encoded):
@@ -222,74 +277,3 @@ def test_render_html_needs_a_keyframe_first(encoded):
         render_html(encoded[1:], size=(WIDTH, HEIGHT), alt="A test.", labels=["x"] * 29)
     with pytest.raises(ValueError, match="label"):
         render_html(encoded, size=(WIDTH, HEIGHT), alt="A test.", labels=["x"])
-
-
-# --- in a browser ------------------------------------------------------------------------------
-
-# The frame on screen: the <img> drawn on a fresh canvas, read back as RGBA.
-READ_FRAME = """async (root) => {
-  const img = root.querySelector("img.descent-frame");
-  await img.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = img.naturalWidth;
-  canvas.height = img.naturalHeight;
-  const pen = canvas.getContext("2d");
-  pen.drawImage(img, 0, 0);
-  return Array.from(pen.getImageData(0, 0, canvas.width, canvas.height).data);
-}"""
-
-SEEK = """(root, k) => {
-  const slider = root.querySelector("input.descent-slider");
-  slider.value = k;
-  slider.dispatchEvent(new Event("input"));
-}"""
-
-
-@pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
-def test_the_browser_shows_exactly_the_composited_frames(encoded, quantized, tmp_path):
-    from playwright.sync_api import sync_playwright
-
-    labels = [f"frame {k} of {COUNT - 1}" for k in range(COUNT)]
-    alt = "A synthetic test animation: a line turning and a path growing."
-    page_path = tmp_path / "player.html"
-    player = render_html(encoded, size=(WIDTH, HEIGHT), alt=alt, labels=labels)
-    page_path.write_text(standalone_page(player, "Frames"), encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            tab = browser.new_page()
-            errors = []
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(page_path.as_uri())
-            root = tab.locator(".descent-anim")
-            handle = root.element_handle()
-
-            def on_screen(k: int) -> np.ndarray:
-                tab.wait_for_function(
-                    "([el, k]) => el.dataset.frame === String(k)", arg=[handle, k]
-                )
-                rgba = np.array(root.evaluate(READ_FRAME), np.uint8).reshape(HEIGHT, WIDTH, 4)
-                assert (rgba[..., 3] == 255).all(), f"frame {k}: not opaque"
-                return rgba[..., :3]
-
-            assert np.array_equal(on_screen(0), quantized[0])  # before any script ran too
-            # jumps: back and forth, onto and around keyframes, the empty delta, the noise
-            for k in (5, 0, COUNT - 1, 11, SAME, SAME - 1, NOISY, NOISY + 1, 7, 8, 3, 17):
-                root.evaluate(SEEK, k)
-                assert np.array_equal(on_screen(k), quantized[k]), f"jump to frame {k}"
-                assert root.locator("img").get_attribute("alt") == f"{alt} Showing {labels[k]}."
-                slider = root.locator("input.descent-slider")
-                assert slider.get_attribute("aria-valuetext") == labels[k]
-            # steps: forward draws one delta on the last frame, backward starts again
-            for k in range(18, 25):
-                root.locator(".descent-next").click()
-                assert np.array_equal(on_screen(k), quantized[k]), f"step to frame {k}"
-            root.locator(".descent-prev").click()
-            assert np.array_equal(on_screen(23), quantized[23])
-            assert root.locator("canvas").count() == 0, "the canvas stays offscreen"
-            assert errors == []
-        finally:
-            browser.close()
