@@ -3,17 +3,17 @@
 - :mod:`descent.player.render` — an animation's frames (:mod:`descent.codec`) as one
   self-contained, accessible HTML fragment; its markup, style and script are the package data
   files ``player.html``, ``player.css`` and ``player.js`` beside it;
-- :mod:`descent.player.read` — players read back out of a page (:func:`read_players`), and the
-  URLs a page references (:func:`referenced_urls`).
+- :mod:`descent.player.read` — players read back out of a page
+  (:func:`~descent.player.read.read_players`), and the URLs a page references
+  (:func:`~descent.player.read.referenced_urls`).
 """
 
 from .read import PlayerData, read_players, referenced_urls
-from .render import content_id, player_data, render_html, standalone_page
+from .render import content_id, render_html, standalone_page
 
 __all__ = [
     "PlayerData",
     "content_id",
-    "player_data",
     "read_players",
     "referenced_urls",
     "render_html",

@@ -136,7 +136,7 @@ def _finish(player: _Player, source: str, index: int) -> PlayerData:
 
 def read_players(html: str) -> list[PlayerData]:
     """Every player (``<div class="descent-anim">``) in `html` (a page or a fragment), in page
-    order, read with :class:`html.parser.HTMLParser`.
+    order, read with the standard library's ``html.parser``.
 
     Raises ValueError naming the player (``player 2``) if one lacks its frame image or its
     JSON data, or if these do not fit together (one ``at`` entry per frame).

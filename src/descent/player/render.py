@@ -15,9 +15,9 @@ keeps the idea (frames as base64 PNGs in the page, a slider and buttons) and fix
   playback loops.
 
 The markup, style and script are package data, real files next to this module:
-``player.html`` (a :class:`string.Template`), ``player.css`` and ``player.js``. The frame data
+``player.html`` (a ``string.Template``), ``player.css`` and ``player.js``. The frame data
 travel in a ``<script type="application/json" class="descent-data">`` block;
-:func:`descent.player.read_players` reads them back.
+:func:`descent.player.read.read_players` reads them back.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from string import Template
 from .._checks import check_int
 from ..codec import Frame
 
-__all__ = ["content_id", "player_data", "render_html", "standalone_page"]
+__all__ = ["content_id", "render_html", "standalone_page"]
 
 
 @cache
@@ -73,7 +73,7 @@ def content_id(frames: Sequence[Frame], *texts: str) -> str:
     return "descent-anim-" + digest.hexdigest()[:12]
 
 
-def player_data(
+def _player_data(
     frames: Sequence[Frame], *, alt: str, labels: Sequence[str], interval: int
 ) -> dict[str, object]:
     """What the player's JSON block holds: ``alt``, ``labels``, ``interval`` (ms), ``rest`` (the
@@ -117,7 +117,7 @@ def render_html(
     """
     _check(frames, labels)
     interval = check_int(interval, "interval", low=1)
-    data = player_data(frames, alt=alt, labels=labels, interval=interval)
+    data = _player_data(frames, alt=alt, labels=labels, interval=interval)
     return (
         Template(_resource("player.html"))
         .substitute(
