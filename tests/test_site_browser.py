@@ -161,7 +161,8 @@ def test_every_animation_plays_and_pauses(tab: Tab, anim_doc: str) -> None:
     assert count > 0, f"{anim_doc}: no .descent-anim in the browser's page"
     for k in range(count):
         root = animations.nth(k)
-        where = f"{anim_doc}, animation {k + 1} of {count} (#{root.get_attribute('id')})"
+        name = root.get_attribute("data-content-id")
+        where = f"{anim_doc}, animation {k + 1} of {count} ({name})"
         root.scroll_into_view_if_needed()
         controls = root.locator(".descent-controls")
         assert controls.is_visible(), f"{where}: its controls are hidden (did its script run?)"
