@@ -109,7 +109,7 @@ def copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
 
 
 def use_merge_streams_for_pages(app: Sphinx, config) -> None:
-    """Make MyST-NB merge a page's streams with :func:`merge_streams` (needs ``nb_merge_streams``)."""
+    """Make MyST-NB merge page outputs with :func:`merge_streams` (needs ``nb_merge_streams``)."""
     if not config.nb_merge_streams:
         raise ExtensionError("notebooks: set nb_merge_streams: true, or pages depend on timing")
     if not hasattr(myst_nb.core.render, "coalesce_streams"):  # MyST-NB moved its merger
