@@ -216,6 +216,7 @@ def test_pages_link_assets_with_their_checksum_in_clean_and_incremental_builds(
     book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls.\n")
     assert book.build().returncode == 0
     clean = book.page()
+    clean_index = (book.site() / "searchindex.js").read_bytes()
     static = book.site() / "_static"
     assets = [static / "mathjax" / "tex-chtml.js", *static.glob("mystnb.*.css")]
     assert len(assets) == 2
@@ -225,12 +226,14 @@ def test_pages_link_assets_with_their_checksum_in_clean_and_incremental_builds(
         assert f"_static/{name}?v={crc:08x}" in clean, name
 
     # An edit to the chapter and its revert: the page is rewritten by an incremental build.
-    book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls fast.\n")
+    book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls quickly.\n")
     assert book.build().returncode == 0
     book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls.\n")
     done = book.build()
     assert done.returncode == 0, done.stdout + done.stderr
     assert book.page() == clean
+    assert b"quick" not in clean_index  # the edit's word, not left behind in the search index
+    assert (book.site() / "searchindex.js").read_bytes() == clean_index
 
 
 # --- glued values are values (issue 12, item 2) ---------------------------------------------
