@@ -47,7 +47,7 @@ pytest: $(TEST_STAMP) browser
 
 test: $(TEST_STAMP) lint book pytest repro  ## everything CI checks: lint, build, tests, reproducibility
 
-repro: $(BOOK_STAMP)  ## two clean builds of this commit, side by side, must be byte-identical
+repro: $(BOOK_STAMP)  ## clean vs loaded-machine vs incremental builds: must be byte-identical
 	$(BIN)/python tools/repro.py
 
 serve: $(BOOK_STAMP)  ## live preview on http://127.0.0.1:8000, rebuilt on every change
