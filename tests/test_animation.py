@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
+import harness
 from descent import jshtml
 from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
 from descent.data import linear_data
@@ -31,7 +32,6 @@ from descent.train import fit
 
 SMALL = {"figsize": (3.0, 2.0), "dpi": 40}
 A0 = (-1.0, 1.0)
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +307,6 @@ def test_ordinal_must_be_a_count(anim):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
 def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
@@ -323,7 +322,7 @@ def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
     )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+            executable_path=harness.chromium(), args=harness.CHROMIUM_ARGS
         )
         try:
             tab = browser.new_page()

@@ -11,13 +11,13 @@ from __future__ import annotations
 import base64
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+import harness
 from descent.jshtml import (
     KEYFRAME_INTERVAL,
     PALETTE_SIZE,
@@ -33,7 +33,6 @@ from descent.jshtml import (
 HEIGHT, WIDTH, COUNT = 48, 64, 30
 INTERVAL = 8  # keyframe interval in these tests: several keyframes in 30 frames
 SAME, NOISY = 10, 19  # frame SAME equals the one before; frame NOISY changes everywhere
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def synthetic_frames() -> np.ndarray:
@@ -246,7 +245,6 @@ SEEK = """(root, k) => {
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
 def test_the_browser_shows_exactly_the_composited_frames(encoded, quantized, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -257,7 +255,7 @@ def test_the_browser_shows_exactly_the_composited_frames(encoded, quantized, tmp
     page_path.write_text(standalone_page(player, "Frames"), encoding="utf-8")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+            executable_path=harness.chromium(), args=harness.CHROMIUM_ARGS
         )
         try:
             tab = browser.new_page()

@@ -16,6 +16,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import jb_flags, strip_ansi
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "repro"
 JB = [str(Path(sys.executable).parent / "jupyter-book")]
@@ -28,11 +30,11 @@ def build(name: str) -> Path:
     log = OUT / f"{name}.log"
     out.mkdir(parents=True)
     with log.open("w") as f:
-        cmd = [*JB, "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"]
+        cmd = [*JB, "build", str(ROOT), "--path-output", str(out), *jb_flags()]
         done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
     if done.returncode:
         # CI keeps no log file: say why here (Sphinx's warnings and errors, colour codes removed).
-        text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))
+        text = strip_ansi(log.read_text(errors="replace"))
         reasons = [line for line in text.splitlines() if re.search(r"WARNING:|ERROR:|Error:", line)]
         reasons = [line for line in reasons if "[IPKernelApp]" not in line]
         sys.exit(f"repro: build {name} failed, see {log}\n" + "\n".join(reasons[-20:]))
