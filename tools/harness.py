@@ -146,7 +146,7 @@ class SiteHandler(SimpleHTTPRequestHandler):
         if url_path + "/" == self.prefix:
             url_path = self.prefix  # /descent → the site's root (the handler redirects)
         if not url_path.startswith(self.prefix):
-            return str(self.site / "\0outside-the-prefix")  # never exists: 404
+            return ""  # no file: 404 (a NUL in the path would raise ValueError, not 404)
         return super().translate_path("/" + url_path[len(self.prefix) :])
 
     def do_GET(self) -> None:
