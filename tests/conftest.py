@@ -229,10 +229,7 @@ def browser():
         except Error as error:
             pytest.fail(
                 f"cannot start Chromium ({executable}): "
-                f"{str(error).splitlines()[0]}\n"
-                "Install one: `make browser` (Debian's chromium, as root), "
-                "`.venv/bin/python -m playwright install chromium`, "
-                "or export DESCENT_CHROMIUM=/path/to/chrome",
+                f"{str(error).splitlines()[0]}\n{harness.GET_CHROMIUM}",
                 pytrace=False,
             )
         yield launched

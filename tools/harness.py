@@ -238,7 +238,7 @@ CHROMIUM_ARGS = [
     # A second guard behind request routing: no host name but 127.0.0.1 resolves.
     f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL_HOST}",
 ]
-NO_CHROMIUM = """No Chromium found for the browser tests and the benchmark. Either
+GET_CHROMIUM = """Get one:
   sudo apt-get install chromium                      (Debian/Ubuntu; `make browser` as root), or
   .venv/bin/python -m playwright install chromium    (any platform), or
   export DESCENT_CHROMIUM=/path/to/chrome"""
@@ -281,7 +281,7 @@ def chromium() -> str:
         subprocess.run(["apt-get", "install", "-y", "-q", "chromium"], check=True, env=env)
         if _executable("/usr/bin/chromium"):
             return "/usr/bin/chromium"
-    raise ChromiumNotFound(NO_CHROMIUM)
+    raise ChromiumNotFound(f"No Chromium for the browser tests and the benchmark. {GET_CHROMIUM}")
 
 
 # --- the execution cache --------------------------------------------------------------------
