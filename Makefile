@@ -7,7 +7,7 @@ BIN     := $(VENV)/bin
 # The book to build: the repository by default. The strictness tests point it at a fixture.
 BOOK    ?= .
 # Strict: warnings are errors (-W), missing references are warnings (-n), and --keep-going
-# reports every warning before failing.
+# reports every warning before failing. tools/harness.py reads this line (tests, bench, repro).
 JB_FLAGS := -W -n --keep-going
 
 BOOK_STAMP := $(VENV)/.installed-book

@@ -31,7 +31,6 @@ from descent.train import fit
 
 SMALL = {"figsize": (3.0, 2.0), "dpi": 40}
 A0 = (-1.0, 1.0)
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -291,10 +290,8 @@ def test_bad_input_raises_naming_the_argument(error, name, call, data, run):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
-def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
+def test_play_and_pause_in_a_browser(anim, data, run, tmp_path, browser):
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
     x, y = data
     second_player = animate_line(x, y, run, max_frames=4, **SMALL).to_html()
@@ -305,38 +302,35 @@ def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
         "</body></html>",
         encoding="utf-8",
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        requests, errors = [], []
+        tab.on("request", lambda r: requests.append(r.url))
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(page_path.as_uri())
+        first, second = tab.locator(".descent-anim").all()
+        frame = lambda root: int(root.get_attribute("data-frame"))  # noqa: E731
+        assert frame(first) == 0 and first.locator(".descent-controls").is_visible()
+        violations = Axe().run(tab).response["violations"]
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+        first.locator(".descent-play").click()
+        tab.wait_for_function(
+            "el => Number(el.dataset.frame) >= 3", arg=first.element_handle(), timeout=5000
         )
-        try:
-            tab = browser.new_page()
-            requests, errors = [], []
-            tab.on("request", lambda r: requests.append(r.url))
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(page_path.as_uri())
-            first, second = tab.locator(".descent-anim").all()
-            frame = lambda root: int(root.get_attribute("data-frame"))  # noqa: E731
-            assert frame(first) == 0 and first.locator(".descent-controls").is_visible()
-            violations = Axe().run(tab).response["violations"]
-            assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+        first.locator(".descent-pause").click()
+        stopped = frame(first)
+        tab.wait_for_timeout(4 * anim.interval)
+        assert frame(first) == stopped
+        assert frame(second) == 0  # the other player did not move
+        image = first.locator(".descent-frame")
+        assert image.get_attribute("alt").endswith(f"Showing step {stopped} of 12.")
 
-            first.locator(".descent-play").click()
-            tab.wait_for_function(
-                "el => Number(el.dataset.frame) >= 3", arg=first.element_handle(), timeout=5000
-            )
-            first.locator(".descent-pause").click()
-            stopped = frame(first)
-            tab.wait_for_timeout(4 * anim.interval)
-            assert frame(first) == stopped
-            assert frame(second) == 0  # the other player did not move
-            image = first.locator(".descent-frame")
-            assert image.get_attribute("alt").endswith(f"Showing step {stopped} of 12.")
-
-            first.locator(".descent-last").click()
-            first.locator(".descent-next").click()  # loops to the start
-            assert frame(first) == 0
-            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-            assert errors == []
-        finally:
-            browser.close()
+        first.locator(".descent-last").click()
+        first.locator(".descent-next").click()  # loops to the start
+        assert frame(first) == 0
+        assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        assert errors == []
+    finally:
+        context.close()

@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
+import harness
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 PAGES = WORKFLOWS / "pages.yml"
@@ -292,11 +294,17 @@ def test_execution_cache_is_restored_and_saved(build):
     i, step = restore[0]
     assert i < book, "the cache must be restored before the book is built"
     key = step["with"]["key"]
-    assert "hashFiles(" in key
-    for pattern in ("'book/**'", "'src/**'", "'_config.yml'", "'_toc.yml'", "constraints.txt"):
-        assert pattern in key, f"cache key does not hash {pattern}"
-    assert "requirements" in key
-    prefix = key.split("${{ hashFiles")[0]
+    # The key is the hash tools/harness.py computes over the cache's inputs, in a step before.
+    found = re.search(r"\$\{\{ steps\.([\w-]+)\.outputs\.key \}\}", key)
+    assert found, f"cache key {key!r} is not a step's computed key"
+    j = _index(steps, lambda s: s.get("id") == found.group(1), "computes the cache key")
+    assert j < i and "tools/harness.py cache-key" in steps[j]["run"]
+    assert '>> "$GITHUB_OUTPUT"' in steps[j]["run"]
+    inputs = harness.cache_inputs()
+    for pattern in ("book", "src/descent", "_config.yml", "_toc.yml", "constraints.txt"):
+        assert pattern in inputs, f"cache key does not hash {pattern}"
+    assert "requirements.txt" in inputs
+    prefix = key.split("${{ steps")[0]
     restore_keys = [k.strip() for k in str(step["with"].get("restore-keys", "")).splitlines()]
     restore_keys = [k for k in restore_keys if k]
     assert restore_keys, "restore-keys give partial hits when one chapter changes"

@@ -21,7 +21,6 @@ import difflib
 import filecmp
 import multiprocessing
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -30,19 +29,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
+from harness import jb_flags, strip_ansi
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "repro"
 JB = str(Path(sys.executable).parent / "jupyter-book")
 EDITED = "book/sgd.md"  # the chapter edited and reverted for the incremental build
-
-
-def strict_flags() -> list[str]:
-    """The strict build flags, read from the Makefile's JB_FLAGS (their one definition)."""
-    text = (ROOT / "Makefile").read_text()
-    match = re.search(r"^JB_FLAGS\s*:=\s*(.+)$", text, re.MULTILINE)
-    if match is None:
-        sys.exit("repro: no JB_FLAGS in the Makefile")
-    return shlex.split(match.group(1))
 
 
 def snapshot(dest: Path) -> Path:
@@ -62,11 +54,11 @@ def build(source: Path, out: Path, log_name: str) -> Path:
     """Build ``source`` into ``out`` (kept if it exists); return its html folder or exit."""
     log = OUT / f"{log_name}.log"
     with log.open("w") as f:
-        cmd = [JB, "build", str(source), "--path-output", str(out), *strict_flags()]
+        cmd = [JB, "build", str(source), "--path-output", str(out), *jb_flags()]
         done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=source)
     if done.returncode:
         # CI keeps no log file: say why here (Sphinx's warnings and errors, colour codes removed).
-        text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))
+        text = strip_ansi(log.read_text(errors="replace"))
         reasons = [line for line in text.splitlines() if re.search(r"WARNING:|ERROR:|Error:", line)]
         reasons = [line for line in reasons if "[IPKernelApp]" not in line]
         sys.exit(f"repro: build {log_name} failed, see {log}\n" + "\n".join(reasons[-20:]))
