@@ -437,6 +437,8 @@ def lychee_command(pages: Iterable[str], root: Path) -> list[str]:
 
 def served_root(site: Path, workdir: Path) -> Path:
     """A folder laid out like the web server: ``workdir/<PREFIX>`` is a link to ``site``."""
+    if not PREFIX.strip("/"):
+        return site.resolve()  # served at the host's root: nothing to mount
     mount = workdir / PREFIX.strip("/")
     mount.parent.mkdir(parents=True, exist_ok=True)
     mount.symlink_to(site.resolve(), target_is_directory=True)
