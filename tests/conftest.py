@@ -21,7 +21,9 @@ import functools
 import json
 import os
 import re
+import shutil
 import socket
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +192,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "site_root" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.site)
+
+
+# --- tools from requirements-test.txt ------------------------------------------------------
+
+
+def installed_tool(name: str) -> str:
+    """The path of a command-line tool from requirements-test.txt: next to this Python (the
+    .venv's bin), else on PATH. Raises FileNotFoundError saying how to install it."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} is not installed: `.venv/bin/python -m pip install -r requirements-test.txt"
+            " -c constraints.txt` (it is pinned there)"
+        )
+    return found
 
 
 # --- the local server -------------------------------------------------------------------------
