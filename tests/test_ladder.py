@@ -35,6 +35,25 @@ def test_line_is_x_at_a():
     )
 
 
+def np_descent(lr, steps):
+    """Full-batch gradient descent a ← a − lr (2/n) xᵀ(x a − y), in NumPy float64."""
+    x, y = X.double().numpy(), Y.double().numpy()
+    p = [np.array(A0)]
+    for _ in range(steps):
+        p.append(p[-1] - lr * 2 / len(x) * x.T @ (x @ p[-1] - y))
+    return np.stack(p)
+
+
+@pytest.mark.parametrize("mode", [torch.no_grad, torch.inference_mode])
+@pytest.mark.parametrize("rung", [fit_module, fit_learner])
+def test_rungs_do_not_depend_on_the_callers_grad_mode(rung, mode):
+    """Called inside no_grad or inference_mode, a rung still takes the gradient steps (it
+    used to fail inside torch: "element 0 of tensors does not require grad")."""
+    with mode():
+        h = rung(X, Y, A0, lr=0.1, steps=5)
+    np.testing.assert_allclose(h.params.numpy(), np_descent(0.1, 5), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("lr", LRS)
 def test_fit_module_agrees_with_fit(lr):
     assert_same_history(fit_module(X, Y, A0, lr=lr, steps=200), fit(X, Y, A0, lr=lr, steps=200))

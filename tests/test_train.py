@@ -62,6 +62,102 @@ def test_sgd_step_is_the_notes_loop():
         assert torch.equal(a_ours, a_notes) and torch.all(a_ours.grad == 0)
 
 
+def test_sgd_step_refuses_a_left_over_gradient():
+    """A gradient left in a.grad by the caller's own backward() would be added to the step's
+    (backward() accumulates): sgd_step refuses it, naming a.grad, and moves nothing."""
+    lr = 0.1
+    a = nn.Parameter(torch.tensor(A0))
+    mse(Y, X @ a).backward()  # look at the gradient once, as a reader would
+    with pytest.raises(ValueError, match=r"^a\.grad must be None or zero") as info:
+        sgd_step(a, X, Y, lr)
+    assert str(a.grad.tolist()) in str(info.value)
+    assert a.tolist() == list(A0), "nothing moved"
+    a.grad = None
+    sgd_step(a, X, Y, lr)
+    expected = np.array(A0) - lr * np_grad(X, Y, A0)  # a ← a − lr ∇L(a), in NumPy
+    np.testing.assert_allclose(a.detach().numpy(), expected, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(expected, [-0.7262, 1.2733], atol=1e-4)  # the issue's numbers
+
+
+def test_sgd_step_accepts_a_zeroed_gradient():
+    lr = 0.1
+    a = nn.Parameter(torch.tensor(A0))
+    mse(Y, X @ a).backward()
+    a.grad.zero_()
+    sgd_step(a, X, Y, lr)
+    expected = np.array(A0) - lr * np_grad(X, Y, A0)
+    np.testing.assert_allclose(a.detach().numpy(), expected, rtol=0, atol=1e-6)
+
+
+GRAD_MODES = {
+    "no_grad": torch.no_grad,
+    "set_grad_enabled(False)": lambda: torch.set_grad_enabled(False),
+    "inference_mode": torch.inference_mode,
+}
+
+
+@pytest.mark.parametrize("mode", GRAD_MODES.values(), ids=GRAD_MODES.keys())
+def test_training_does_not_depend_on_the_callers_grad_mode(mode):
+    """fit and sgd_step called inside no_grad/inference_mode take the same steps as outside,
+    the NumPy recursion a ← a − lr ∇L(a), instead of failing inside torch; the caller's mode
+    is restored afterwards."""
+    lr, steps = 0.1, 5
+    p = [np.array(A0)]
+    for _ in range(steps):
+        p.append(p[-1] - lr * np_grad(X, Y, p[-1]))
+    a = nn.Parameter(torch.tensor(A0))
+    with mode():
+        h = fit(X, Y, A0, lr=lr, steps=steps, batch_size=None)
+        sgd_step(a, X, Y, lr)
+        assert not torch.is_grad_enabled()
+    np.testing.assert_allclose(h.params.numpy(), np.stack(p), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(a.detach().numpy(), p[1], rtol=0, atol=1e-6)
+
+
+def test_sgd_step_refuses_a_parameter_made_in_inference_mode():
+    with torch.inference_mode():
+        a = nn.Parameter(torch.tensor(A0))
+    with pytest.raises(ValueError, match=r"^a must be an ordinary tensor"):
+        sgd_step(a, X, Y, 0.1)
+
+
+def test_history_holds_values_only():
+    """A hand-written loop's record that still requires grad (or is float64, or a NumPy
+    array) is kept as detached float32 values, so every reader of a History works."""
+    h = fit(X, Y, A0, lr=0.1, steps=3)
+    params = h.params.double().requires_grad_()
+    losses = (h.losses.double().requires_grad_() * 1.0).numpy(force=True)
+    mine = History(params * 1.0, losses, False, 0.1, None)
+    for field, reference in [(mine.params, h.params), (mine.losses, h.losses)]:
+        assert not field.requires_grad and field.dtype == torch.float32
+        assert torch.equal(field, reference)
+
+
+BAD_HISTORIES = [  # (error, the field it must name, the fields changed)
+    (TypeError, "params", {"params": [[0.0, 0.0]]}),
+    (TypeError, "losses", {"losses": torch.zeros(1, dtype=torch.complex64)}),
+    (ValueError, "losses", {"losses": torch.tensor([math.nan])}),
+    (ValueError, "params", {"params": torch.tensor([[0.0, math.inf]])}),
+    (TypeError, "diverged", {"diverged": "no"}),
+    (ValueError, "lr", {"lr": 0}),
+    (ValueError, "batch_size", {"batch_size": 0}),
+    (TypeError, "batch_size", {"batch_size": 2.0}),
+]
+
+
+@pytest.mark.parametrize(("error", "name", "changes"), BAD_HISTORIES)
+def test_a_bad_history_fails_at_once_naming_the_field(error, name, changes):
+    fields = {
+        "params": torch.zeros(1, 2),
+        "losses": torch.zeros(1),
+        "diverged": False,
+        "lr": 0.1,
+        "batch_size": None,
+    }
+    with pytest.raises(error, match=rf"^{name} must"):
+        History(**(fields | changes))
+
+
 def test_fit_does_not_touch_its_arguments():
     a0 = torch.tensor(A0)
     x, y = X.clone(), Y.clone()

@@ -22,6 +22,8 @@ aliases ``PairLike`` and ``ArrayLike`` for signatures:
 ``check_xy(x, y)``                         inputs and targets → ``(n, 2)`` and ``(n,)``
 ``check_tensor(value, name)``              a floating-point ``torch.Tensor``, unchanged
 ``check_param(a, name="a")``               a trainable ``(2,)`` leaf tensor, unchanged
+``check_grad_empty(a, name="a")``          a tensor whose ``.grad`` is None or all zero
+``as_float32(value, name)``                finite real tensor/array → detached float32 tensor
 ``check_float(value, name, positive=)``    a finite real number → ``float``
 ``check_int(value, name, low=, high=)``    an int in ``low..high`` → ``int``
 ``check_lr(lr)``                           a finite number > 0 → ``float``
@@ -47,10 +49,12 @@ from torch import Tensor
 __all__ = [
     "ArrayLike",
     "PairLike",
+    "as_float32",
     "as_pair",
     "check_batch_size",
     "check_choice",
     "check_float",
+    "check_grad_empty",
     "check_int",
     "check_lr",
     "check_n",
@@ -173,7 +177,12 @@ def check_tensor(value: Any, name: str) -> Tensor:
 
 
 def _real_tensor(value: Any, name: str) -> Tensor:
-    """A real-valued Tensor or ndarray as a detached float32 tensor (TypeError otherwise)."""
+    """A real-valued Tensor or ndarray as a detached float32 tensor (TypeError otherwise).
+
+    Whatever the caller left on it: ``requires_grad`` is dropped (the values are read, never
+    differentiated), and a tensor made under ``torch.inference_mode()`` is copied into an
+    ordinary one, which autograd may use.
+    """
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf":
             raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
@@ -182,7 +191,8 @@ def _real_tensor(value: Any, name: str) -> Tensor:
         raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {_describe(value)}")
     if not _is_real_dtype(value.dtype):
         raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-    return value.detach().to(torch.float32)
+    value = value.detach().to(torch.float32)
+    return value.clone() if value.is_inference() else value
 
 
 def _check_finite(t: Tensor, name: str) -> Tensor:
@@ -195,6 +205,15 @@ def _check_finite(t: Tensor, name: str) -> Tensor:
             f"non-finite (first: {bad[0].item()!r})"
         )
     return t
+
+
+def as_float32(value: ArrayLike, name: str) -> Tensor:
+    """A tensor or array of finite real numbers, any shape, as a detached float32 tensor.
+
+    ``requires_grad`` is dropped: the result holds the values only. A non-real dtype or
+    another type raises TypeError, a NaN or inf ValueError.
+    """
+    return _check_finite(_real_tensor(value, name), name)
 
 
 def as_pair(value: PairLike, name: str) -> Tensor:
@@ -244,7 +263,8 @@ def check_xy(x: ArrayLike, y: ArrayLike) -> tuple[Tensor, Tensor]:
 
 
 def check_param(a: Any, name: str = "a") -> Tensor:
-    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``.
+    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``,
+    not made under ``torch.inference_mode()`` (such a tensor cannot be updated in place).
 
     Returned unchanged (it is updated in place by a gradient step).
     """
@@ -255,5 +275,26 @@ def check_param(a: Any, name: str = "a") -> Tensor:
         raise ValueError(
             f"{name} must be a leaf tensor with requires_grad=True "
             f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}"
+        )
+    if a.is_inference():
+        raise ValueError(
+            f"{name} must be an ordinary tensor that can be updated in place, got an inference "
+            "tensor (made under torch.inference_mode()): make it outside that block"
+        )
+    return a
+
+
+def check_grad_empty(a: Tensor, name: str = "a") -> Tensor:
+    """A parameter whose ``.grad`` holds nothing (None or all zeros), returned unchanged.
+
+    ``backward()`` *adds* into ``.grad``, so a gradient left there by an earlier
+    ``backward()`` would be added to the next one, and a step would move by their sum.
+    """
+    grad = a.grad
+    if grad is not None and bool(grad.any()):
+        raise ValueError(
+            f"{name}.grad must be None or zero before a step (backward() adds into it, so "
+            f"the step would use this left-over gradient plus its own), got "
+            f"{name}.grad = {grad.tolist()}; clear it first with {name}.grad = None"
         )
     return a

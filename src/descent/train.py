@@ -17,16 +17,21 @@ The notes' loop is::
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from ._checks import (
     ArrayLike,
     PairLike,
+    as_float32,
     as_pair,
     check_batch_size,
+    check_grad_empty,
+    check_int,
     check_lr,
     check_param,
     check_seed,
@@ -52,6 +57,11 @@ class History:
             being finite; the rows kept are the finite ones, so nothing here is NaN or inf.
         lr: the learning rate.
         batch_size: rows per step, or None for full batch.
+
+    A History holds values only: `params` and `losses` may be given as any real tensors or
+    arrays (e.g. a hand-written loop's record that still requires grad) and are kept as
+    detached float32 tensors. Wrong shapes or non-finite entries raise ValueError, wrong
+    types TypeError, each naming the field.
     """
 
     params: Tensor
@@ -61,12 +71,28 @@ class History:
     batch_size: int | None
 
     def __post_init__(self) -> None:
-        T = len(self.params)
-        if self.params.shape != (T, 2) or self.losses.shape != (T,) or T < 1:
+        params = as_float32(self.params, "params")
+        losses = as_float32(self.losses, "losses")
+        T = len(params) if params.ndim else 0
+        if params.shape != (T, 2) or losses.shape != (T,) or T < 1:
             raise ValueError(
                 f"History needs params (T, 2) and losses (T,) with T >= 1, got "
-                f"{tuple(self.params.shape)} and {tuple(self.losses.shape)}"
+                f"{tuple(params.shape)} and {tuple(losses.shape)}"
             )
+        if not isinstance(self.diverged, bool | np.bool_):
+            raise TypeError(f"diverged must be a bool, got {type(self.diverged).__name__}")
+        batch_size = self.batch_size
+        if batch_size is not None:
+            batch_size = check_int(batch_size, "batch_size", low=1)
+        fields = {
+            "params": params,
+            "losses": losses,
+            "diverged": bool(self.diverged),
+            "lr": check_lr(self.lr),
+            "batch_size": batch_size,
+        }
+        for name, value in fields.items():  # frozen: set through object
+            object.__setattr__(self, name, value)
 
     @property
     def final(self) -> Tensor:
@@ -116,13 +142,31 @@ class Trace:
         )
 
 
+@contextmanager
+def autograd_on() -> Iterator[None]:
+    """Autograd on for the block, whatever the caller's mode: the training loops need it.
+
+    A caller's ``torch.no_grad()``, ``torch.set_grad_enabled(False)`` or
+    ``torch.inference_mode()`` would otherwise make ``loss.backward()`` fail deep inside
+    torch. Also usable as a decorator.
+    """
+    with torch.inference_mode(False), torch.enable_grad():
+        yield
+
+
+@autograd_on()
 def sgd_step(a: nn.Parameter, x: Tensor, y: Tensor, lr: float) -> Tensor:
     """One step of gradient descent on ``L(a) = mse(y, x @ a)``, in place: ``a ← a − lr ∇L(a)``.
 
     a: ``(2,)`` parameter (``requires_grad``), x: ``(b, 2)``, y: ``(b,)``. The gradient comes
-    from autograd, exactly as in the notes. Returns ``L(a)`` before the step (0-d, detached).
+    from autograd, exactly as in the notes, and ``a.grad`` is zero afterwards. Returns
+    ``L(a)`` before the step (0-d, detached). Works the same under ``torch.no_grad()``.
+
+    Raises ValueError if ``a.grad`` already holds a non-zero gradient (from a ``backward()``
+    the caller ran): ``backward()`` adds into ``a.grad``, so the step would move by that old
+    gradient plus this one. Clear it first (``a.grad = None``).
     """
-    check_param(a)
+    check_grad_empty(check_param(a))
     x, y = check_xy(x, y)
     lr = check_lr(lr)
     loss = mse(y, x @ a)
@@ -144,6 +188,7 @@ def _batches(n: int, batch_size: int | None, seed: int) -> Iterator[Tensor | sli
         yield torch.randperm(n, generator=generator)[:batch_size]
 
 
+@autograd_on()
 def fit(
     x: ArrayLike,
     y: ArrayLike,
@@ -162,7 +207,7 @@ def fit(
     reproducible and the global RNG is untouched. `seed` is unused for full batch.
 
     If the loss or the parameters stop being finite (lr too large), the run stops there and
-    returns the finite rows with ``diverged=True``.
+    returns the finite rows with ``diverged=True``. Runs the same under ``torch.no_grad()``.
     """
     x, y = check_xy(x, y)
     a0 = as_pair(a0, "a0")
