@@ -274,7 +274,7 @@ def _values(result):
     if isinstance(result, torch.Tensor):
         return result.detach().numpy()
     if isinstance(result, History):
-        return _values((result.params, result.losses, result.diverged, result.lr))
+        return _values((result.params, result.losses, result.overflowed, result.lr))
     if isinstance(result, tuple | list):
         return tuple(_values(r) for r in result)
     if isinstance(result, JsAnimation):

@@ -21,7 +21,7 @@ LRS = [0.1, 0.5 * CRITICAL, 0.99 * CRITICAL]
 
 
 def assert_same_history(got, want, rtol=1e-5, atol=1e-6):
-    assert got.steps == want.steps and got.diverged == want.diverged
+    assert got.steps == want.steps and got.overflowed == want.overflowed
     assert (got.lr, got.batch_size) == (want.lr, want.batch_size)
     np.testing.assert_allclose(got.params.numpy(), want.params.numpy(), rtol=rtol, atol=atol)
     np.testing.assert_allclose(got.losses.numpy(), want.losses.numpy(), rtol=rtol, atol=atol)
@@ -62,7 +62,7 @@ def test_fit_module_agrees_with_fit(lr):
 def test_fit_module_flags_divergence_like_fit():
     lr = 3 * CRITICAL
     ours, module = fit(X, Y, A0, lr=lr, steps=500), fit_module(X, Y, A0, lr=lr, steps=500)
-    assert ours.diverged and module.diverged
+    assert ours.overflowed and module.overflowed
     assert abs(ours.steps - module.steps) <= 1  # rounding may move the overflow by a step
     k = min(ours.steps, module.steps) + 1
     np.testing.assert_allclose(module.losses[:k].numpy(), ours.losses[:k].numpy(), rtol=1e-4)
@@ -76,7 +76,7 @@ def test_fit_learner_agrees_with_fit(lr):
 def test_fit_learner_edge_cases():
     assert fit_learner(X, Y, A0, lr=0.1, steps=0).params.tolist() == [list(A0)]
     blown = fit_learner(X, Y, A0, lr=1e4, steps=200)
-    assert blown.diverged and blown.steps < 200 and torch.isfinite(blown.losses).all()
+    assert blown.overflowed and blown.steps < 200 and torch.isfinite(blown.losses).all()
 
 
 def test_fit_learner_is_silent_writes_nothing_and_keeps_the_global_rng(

@@ -32,31 +32,45 @@ aliases ``PairLike`` and ``ArrayLike`` for signatures:
 ``check_batch_size(batch_size, n)``        ``None`` or an int in ``1..n``
 ``check_seed(seed)``                       an int in ``0..2**64 - 1`` (what torch accepts)
 ``check_choice(value, name, choices)``     one of a few strings → ``str``
+``check_lrs(lrs)``                         increasing finite numbers > 0 → ``list[float]``
+``check_history(history, name=)``          a `descent.train.History`, unchanged
+``check_histories(histories)``             a History or a non-empty sequence → list
+``check_axes(ax)``                         a matplotlib ``Axes``, unchanged
 =========================================  =================================================
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
+
+if TYPE_CHECKING:  # the checks below import these when called: train and plots import _checks
+    from matplotlib.axes import Axes
+
+    from .train import History
 
 __all__ = [
     "ArrayLike",
     "PairLike",
     "as_float32",
     "as_pair",
+    "check_axes",
     "check_batch_size",
     "check_choice",
     "check_float",
     "check_grad_empty",
+    "check_histories",
+    "check_history",
     "check_int",
     "check_lr",
+    "check_lrs",
     "check_n",
     "check_param",
     "check_seed",
@@ -133,6 +147,20 @@ def check_int(value: Any, name: str, *, low: int = 0, high: int | None = None) -
 def check_lr(lr: Any) -> float:
     """The learning rate: a finite real number > 0, as a float."""
     return check_float(lr, "lr", positive=True)
+
+
+def check_lrs(lrs: Any) -> list[float]:
+    """Learning rates: a non-empty, strictly increasing sequence of finite numbers > 0."""
+    if isinstance(lrs, Tensor | np.ndarray):
+        lrs = lrs.tolist()
+    if not isinstance(lrs, Sequence) or isinstance(lrs, str):
+        raise TypeError(f"lrs must be a sequence of numbers, got {type(lrs).__name__}")
+    if len(lrs) == 0:
+        raise ValueError("lrs must not be empty")
+    values = [check_float(lr, f"lrs[{i}]", positive=True) for i, lr in enumerate(lrs)]
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ValueError(f"lrs must be strictly increasing, got {values}")
+    return values
 
 
 def check_steps(steps: Any) -> int:
@@ -298,3 +326,36 @@ def check_grad_empty(a: Tensor, name: str = "a") -> Tensor:
             f"{name}.grad = {grad.tolist()}; clear it first with {name}.grad = None"
         )
     return a
+
+
+def check_history(history: Any, name: str = "history") -> History:
+    """A `descent.train.History` (TypeError otherwise), returned unchanged."""
+    from .train import History
+
+    if not isinstance(history, History):
+        raise TypeError(f"{name} must be a descent.train.History, got {type(history).__name__}")
+    return history
+
+
+def check_histories(histories: Any) -> list[History]:
+    """One History or a non-empty sequence of them, as a list."""
+    from .train import History
+
+    if isinstance(histories, History):
+        return [histories]
+    if not isinstance(histories, Sequence) or isinstance(histories, str):
+        raise TypeError(
+            f"histories must be a History or a sequence of them, got {type(histories).__name__}"
+        )
+    if len(histories) == 0:
+        raise ValueError("histories must not be empty")
+    return [check_history(h, f"histories[{i}]") for i, h in enumerate(histories)]
+
+
+def check_axes(ax: Any) -> Axes:
+    """A matplotlib ``Axes`` (TypeError otherwise), returned unchanged."""
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax

@@ -33,21 +33,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
+from ._checks import (
+    ArrayLike,
+    PairLike,
+    as_pair,
+    check_float,
+    check_history,
+    check_int,
+    check_lrs,
+    check_steps,
+    check_xy,
+)
 from .jshtml import Frame, content_id, encode_frames, render_html, standalone_page
 from .loss import critical_lr
-from .plots import (
-    check_history,
-    check_lrs,
-    data_ylim,
-    describe_line,
-    describe_outcome,
-    diverging,
-    plot_contour,
-    plot_data,
-    plot_line,
-    plot_loss,
-)
+from .plots import data_ylim, describe_line, plot_contour, plot_data, plot_line, plot_loss
 from .style import BLACK, LINE_COLOR, VERMILION
 from .train import History, fit
 
@@ -287,7 +286,7 @@ def _describe_run(n: int, history: History, frames: int) -> str:
         f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
         f"{losses[-1]:.3g}."
     )
-    return text + (" The run diverged." if diverging(history) else "")
+    return text + (" The run diverged." if history.diverged else "")
 
 
 def _step_labels(history: History, keys: Sequence[int]) -> list[str]:
@@ -460,17 +459,17 @@ def animate_lr(
         run, lr = runs[k], chosen[k]
         final = run.final.double().numpy()
         line.set_ydata(final[0] * ends + final[1])
-        bad = diverging(run)
+        bad = run.diverged
         line.set_color(VERMILION if bad else LINE_COLOR)
         verdict.set_text("diverged" if bad else "")
         verdict.set_visible(bad)
         curve.set_data(np.arange(len(run.losses)), run.losses.double().numpy())
         marker.set_data([lr], [0.6])
         ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
-        ax_loss.set_title(describe_outcome(run))
+        ax_loss.set_title(run.outcome)
 
     labels = [
-        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
+        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if r.diverged else "")
         for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))
     ]
     return JsAnimation(
@@ -504,7 +503,7 @@ def _describe_lrs(
     n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History], critical: float
 ) -> str:
     """The text alternative of :func:`animate_lr`'s animation."""
-    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if diverging(run)]
+    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if run.diverged]
     outcome = (
         f"the runs with lr = {', '.join(bad)} diverge." if bad else "none of these runs diverges."
     )

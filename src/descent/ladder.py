@@ -46,7 +46,7 @@ class Line(nn.Module):
 def fit_module(x: ArrayLike, y: ArrayLike, a0: PairLike, *, lr: float, steps: int) -> History:
     """Full-batch gradient descent with ``torch.optim.SGD`` on a :class:`Line` module.
 
-    Same arguments and History as ``fit`` (full batch); stops with ``diverged=True`` when the
+    Same arguments and History as ``fit`` (full batch); stops with ``overflowed=True`` when the
     loss or the parameters stop being finite. Runs the same under ``torch.no_grad()``.
     """
     x, y = check_xy(x, y)

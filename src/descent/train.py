@@ -43,6 +43,10 @@ from .loss import mse
 
 __all__ = ["History", "fit", "sgd_step"]
 
+RISE_TOLERANCE = 1e-5
+"""Relative rise of the last loss that counts as rising (:attr:`History.diverged`): well above
+float32's wobble of about one ulp (3e-7 relative) at the minimum."""
+
 
 @dataclass(frozen=True)
 class History:
@@ -53,8 +57,9 @@ class History:
             t steps.
         losses: ``(T,)`` float32; ``losses[t]`` is the FULL-data mse at ``params[t]`` (also
             for mini-batch runs, whose steps each see only a batch).
-        diverged: True if the run stopped early because the loss or the parameters stopped
-            being finite; the rows kept are the finite ones, so nothing here is NaN or inf.
+        overflowed: True if the run stopped early because the loss or the parameters
+            overflowed float32 (stopped being finite); the rows kept are the finite ones, so
+            nothing here is NaN or inf. Whether the run *diverged* is :attr:`diverged`.
         lr: the learning rate.
         batch_size: rows per step, or None for full batch.
 
@@ -66,7 +71,7 @@ class History:
 
     params: Tensor
     losses: Tensor
-    diverged: bool
+    overflowed: bool
     lr: float
     batch_size: int | None
 
@@ -79,15 +84,15 @@ class History:
                 f"History needs params (T, 2) and losses (T,) with T >= 1, got "
                 f"{tuple(params.shape)} and {tuple(losses.shape)}"
             )
-        if not isinstance(self.diverged, bool | np.bool_):
-            raise TypeError(f"diverged must be a bool, got {type(self.diverged).__name__}")
+        if not isinstance(self.overflowed, bool | np.bool_):
+            raise TypeError(f"overflowed must be a bool, got {type(self.overflowed).__name__}")
         batch_size = self.batch_size
         if batch_size is not None:
             batch_size = check_int(batch_size, "batch_size", low=1)
         fields = {
             "params": params,
             "losses": losses,
-            "diverged": bool(self.diverged),
+            "overflowed": bool(self.overflowed),
             "lr": check_lr(self.lr),
             "batch_size": batch_size,
         }
@@ -104,19 +109,46 @@ class History:
         """The number of steps taken and kept, ``T − 1``."""
         return len(self.params) - 1
 
+    @property
+    def diverged(self) -> bool:
+        """True if the run diverged: it overflowed (:attr:`overflowed`), its loss ended above
+        where it started, or, for full batch, its loss was still rising at the last step.
+
+        Full-batch descent on this quadratic loss never raises the loss below the critical
+        rate, so a rise at the end means a direction is growing, even while the loss is still
+        below its start (just above the critical rate, the slow direction's fall can hide that
+        for a while). Mini-batch losses rise by chance, so for them only the first two tests
+        apply. A rise counts if it exceeds :data:`RISE_TOLERANCE` of the loss before it.
+        """
+        losses = self.losses
+        if self.overflowed or float(losses[-1]) > float(losses[0]):
+            return True
+        if self.batch_size is not None or len(losses) < 2:
+            return False
+        return float(losses[-1]) > float(losses[-2]) * (1 + RISE_TOLERANCE)
+
+    @property
+    def outcome(self) -> str:
+        """How the run ended, in a few words: ``"MSE 0.083"``, or how it diverged."""
+        if self.overflowed:
+            return f"diverged: overflow at step {self.steps + 1}"
+        if self.diverged:
+            return f"diverged: MSE rose to {float(self.losses[-1]):.3g}"
+        return f"MSE {float(self.losses[-1]):.3f}"
+
 
 class Trace:
     """Builds a History row by row: the parameters after each step and the full-data loss there.
 
     The training loops (``fit`` here, ``fit_module`` and ``fit_learner`` in ``ladder``) share
-    it, so they record and detect divergence the same way.
+    it, so they record and detect an overflow the same way.
     """
 
     def __init__(self, x: Tensor, y: Tensor, a0: Tensor) -> None:
         self.x, self.y = x, y
         self.params: list[Tensor] = []
         self.losses: list[Tensor] = []
-        self.diverged = False
+        self.overflowed = False
         if not self.record(a0):
             raise ValueError(
                 f"the loss at a0 = {a0.tolist()} is not finite: "
@@ -124,12 +156,12 @@ class Trace:
             )
 
     def record(self, a: Tensor) -> bool:
-        """Append ``a`` and ``L(a)`` if both are finite; else flag divergence and return False."""
+        """Append ``a`` and ``L(a)`` if both are finite; else flag the overflow, return False."""
         with torch.no_grad():
             a = a.detach().clone()
             loss = mse(self.y, self.x @ a)
         if not (torch.isfinite(a).all() and torch.isfinite(loss)):
-            self.diverged = True
+            self.overflowed = True
             return False
         self.params.append(a)
         self.losses.append(loss)
@@ -138,7 +170,7 @@ class Trace:
     def history(self, *, lr: float, batch_size: int | None) -> History:
         """The rows recorded so far, as a History."""
         return History(
-            torch.stack(self.params), torch.stack(self.losses), self.diverged, lr, batch_size
+            torch.stack(self.params), torch.stack(self.losses), self.overflowed, lr, batch_size
         )
 
 
@@ -207,7 +239,7 @@ def fit(
     reproducible and the global RNG is untouched. `seed` is unused for full batch.
 
     If the loss or the parameters stop being finite (lr too large), the run stops there and
-    returns the finite rows with ``diverged=True``. Runs the same under ``torch.no_grad()``.
+    returns the finite rows with ``overflowed=True``. Runs the same under ``torch.no_grad()``.
     """
     x, y = check_xy(x, y)
     a0 = as_pair(a0, "a0")
