@@ -44,7 +44,7 @@ from .loss import mse
 __all__ = ["History", "fit", "sgd_step"]
 
 RISE_TOLERANCE = 1e-5
-"""Relative rise of the last loss that counts as rising (:attr:`History.diverged`): well above
+"""Relative rise of the last loss that counts as rising (``History.diverged``): well above
 float32's wobble of about one ulp (3e-7 relative) at the minimum."""
 
 
@@ -111,14 +111,15 @@ class History:
 
     @property
     def diverged(self) -> bool:
-        """True if the run diverged: it overflowed (:attr:`overflowed`), its loss ended above
-        where it started, or, for full batch, its loss was still rising at the last step.
+        """Whether the run diverged (overflowed, or its loss rose).
 
-        Full-batch descent on this quadratic loss never raises the loss below the critical
-        rate, so a rise at the end means a direction is growing, even while the loss is still
-        below its start (just above the critical rate, the slow direction's fall can hide that
-        for a while). Mini-batch losses rise by chance, so for them only the first two tests
-        apply. A rise counts if it exceeds :data:`RISE_TOLERANCE` of the loss before it.
+        True if it overflowed (:attr:`overflowed`), if its loss ended above where it started,
+        or, for full batch, if its loss was still rising at the last step. Full-batch descent
+        on this quadratic loss never raises the loss below the critical rate, so a rise at the
+        end means a direction is growing, even while the loss is still below its start (just
+        above the critical rate, the slow direction's fall can hide that for a while).
+        Mini-batch losses rise by chance, so for them only the first two tests apply. A rise
+        counts if it exceeds ``RISE_TOLERANCE`` (``1e-5``) of the loss before it.
         """
         losses = self.losses
         if self.overflowed or float(losses[-1]) > float(losses[0]):
@@ -129,7 +130,11 @@ class History:
 
     @property
     def outcome(self) -> str:
-        """How the run ended, in a few words: ``"MSE 0.083"``, or how it diverged."""
+        """How the run ended, in a few words.
+
+        ``"MSE 0.083"``, or how it diverged (``"diverged: overflow at step 17"``,
+        ``"diverged: MSE rose to 1.2e+03"``).
+        """
         if self.overflowed:
             return f"diverged: overflow at step {self.steps + 1}"
         if self.diverged:
