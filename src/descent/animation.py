@@ -17,11 +17,12 @@ figure beside it. The figure never goes through pyplot, so it is not shown by ac
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -32,26 +33,51 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
+from ._checks import (
+    ArrayLike,
+    PairLike,
+    as_pair,
+    check_float,
+    check_history,
+    check_int,
+    check_lrs,
+    check_steps,
+    check_xy,
+)
 from .codec import Frame, encode_frames, on_white
 from .loss import critical_lr
 from .player import content_id, render_html, standalone_page
-from .plots import (
-    check_history,
-    check_lrs,
-    data_ylim,
-    describe_line,
-    describe_outcome,
-    diverging,
-    plot_contour,
-    plot_data,
-    plot_line,
-    plot_loss,
-)
+from .plots import data_ylim, describe_line, plot_contour, plot_data, plot_line, plot_loss
 from .style import BLACK, LINE_COLOR, VERMILION
 from .train import History, fit
 
 __all__ = ["JsAnimation", "animate_line", "animate_lr", "animate_panels", "frame_indices"]
+
+T = TypeVar("T")
+
+_DEFAULT_JSHTML_RC = {
+    **{key: value for key, value in mpl.rcParamsDefault.items() if key.startswith("savefig.")},
+    "savefig.dpi": "figure",
+    "animation.frame_format": "png",
+    "animation.embed_limit": math.inf,  # MB; below it matplotlib drops frames, only logging
+}
+"""rcParams for :meth:`JsAnimation.default_jshtml`: every frame, as the canvas renders it."""
+
+
+def _in_own_rc(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a `JsAnimation` method under the rcParams that were active when it was made.
+
+    Frames are rendered lazily, and matplotlib reads some rcParams only when it draws (tick
+    labels, for one, are made on the first draw): without this, the frames would depend on
+    the rcParams in force whenever the animation happens to be shown.
+    """
+
+    @functools.wraps(method)
+    def in_own_rc(self: JsAnimation, *args: Any, **kwargs: Any) -> T:
+        with mpl.rc_context(self._rc):
+            return method(self, *args, **kwargs)
+
+    return in_own_rc
 
 
 class JsAnimation:
@@ -62,7 +88,9 @@ class JsAnimation:
     slider_label: what the slider moves through (``"Step"``, ``"Learning rate"``).
     interval: milliseconds per frame while playing.
 
-    The layout is computed on the first frame and then frozen, so nothing jumps.
+    The layout is computed on the first frame and then frozen, so nothing jumps. The frames
+    are rendered under the rcParams in force when the animation was made, whenever it is
+    shown.
     """
 
     def __init__(
@@ -93,6 +121,7 @@ class JsAnimation:
         if not isinstance(figure.canvas, FigureCanvasAgg):
             FigureCanvasAgg(figure)
         self._layout_frozen = False
+        self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
 
     @property
     def frame_count(self) -> int:
@@ -114,6 +143,7 @@ class JsAnimation:
             self._layout_frozen = True
 
     @property
+    @_in_own_rc
     def rgb_frames(self) -> np.ndarray:
         """Every frame rendered by Agg and flattened onto white, uint8 ``(F, H, W, 3)``.
 
@@ -171,10 +201,17 @@ class JsAnimation:
         Path(path).write_text(standalone_page(self.to_html(), title), encoding="utf-8")
         return str(path)
 
+    @_in_own_rc
     def default_jshtml(self) -> str:
         """The same animation as matplotlib's own ``FuncAnimation.to_jshtml()`` (for comparison).
 
-        Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player.
+        Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player, with
+        every one of the `frame_count` frames. matplotlib's ``animation.embed_limit`` is lifted
+        for this call (past it, matplotlib silently drops the remaining frames), and the
+        ``savefig.*`` settings a caller may have changed (``bbox``, ``transparent``,
+        ``facecolor``, …) are pinned to matplotlib's defaults so that each PNG holds exactly
+        the pixels the canvas renders. Raises RuntimeError if the HTML still holds a different
+        number of frames.
         """
         self._freeze_layout()
         size = self.figure.get_size_inches()
@@ -182,10 +219,16 @@ class JsAnimation:
             self.figure, self.draw, frames=self.keys, interval=self.interval, repeat=True
         )
         try:
-            with mpl.rc_context({"savefig.dpi": "figure", "animation.frame_format": "png"}):
-                return animation.to_jshtml()
+            with mpl.rc_context(_DEFAULT_JSHTML_RC):
+                html = animation.to_jshtml()
         finally:  # its writer may round an odd pixel size to an even one: undo that
             self.figure.set_size_inches(size, forward=False)
+        embedded = html.count('= "data:image/png;base64,')
+        if embedded != self.frame_count:
+            raise RuntimeError(
+                f"matplotlib's to_jshtml() embedded {embedded} of {self.frame_count} frames"
+            )
+        return html
 
     def __repr__(self) -> str:
         width, height = self.size
@@ -241,7 +284,7 @@ def _describe_run(n: int, history: History, frames: int) -> str:
         f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
         f"{losses[-1]:.3g}."
     )
-    return text + (" The run diverged." if diverging(history) else "")
+    return text + (" The run diverged." if history.diverged else "")
 
 
 def _step_labels(history: History, keys: Sequence[int]) -> list[str]:
@@ -414,17 +457,17 @@ def animate_lr(
         run, lr = runs[k], chosen[k]
         final = run.final.double().numpy()
         line.set_ydata(final[0] * ends + final[1])
-        bad = diverging(run)
+        bad = run.diverged
         line.set_color(VERMILION if bad else LINE_COLOR)
         verdict.set_text("diverged" if bad else "")
         verdict.set_visible(bad)
         curve.set_data(np.arange(len(run.losses)), run.losses.double().numpy())
         marker.set_data([lr], [0.6])
         ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
-        ax_loss.set_title(describe_outcome(run))
+        ax_loss.set_title(run.outcome)
 
     labels = [
-        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
+        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if r.diverged else "")
         for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))
     ]
     return JsAnimation(
@@ -458,7 +501,7 @@ def _describe_lrs(
     n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History], critical: float
 ) -> str:
     """The text alternative of :func:`animate_lr`'s animation."""
-    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if diverging(run)]
+    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if run.diverged]
     outcome = (
         f"the runs with lr = {', '.join(bad)} diverge." if bad else "none of these runs diverges."
     )
