@@ -1,0 +1,100 @@
+"""The cells of a reader notebook, made from an executed chapter's cells.
+
+A chapter cell is built for the site: asserts and ``glue`` calls in ``remove-cell`` cells,
+``from myst_nb import glue`` in the first cell, figure captions in ``mystnb`` metadata. A reader
+notebook keeps what the page shows and nothing that needs myst-nb or Sphinx:
+
+- ``remove-cell`` cells go; ``remove-input`` and ``hide-input`` cells keep their outputs, with
+  the code folded away (``jupyter.source_hidden``); ``remove-output`` cells lose their outputs;
+- ``myst_nb`` imports and ``glue(...)`` calls are cut out of the code (found with ``ast``), and
+  the outputs ``glue(..., display=False)`` recorded (hidden on the page) are dropped;
+- a figure's caption follows its cell as a Markdown cell.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import nbformat
+from nbformat import NotebookNode
+
+BUILD_ONLY_MODULES = ("myst_nb",)
+KEPT_TAGS = ("raises-exception",)  # nbclient reads it: the cell errs on purpose
+HIDDEN_INPUT_TAGS = ("remove-input", "hide-input")
+
+
+def is_build_only(statement: ast.stmt) -> bool:
+    """An ``import myst_nb …`` / ``from myst_nb import …`` or a bare ``glue(...)`` call."""
+    if isinstance(statement, ast.ImportFrom):
+        return (statement.module or "").split(".")[0] in BUILD_ONLY_MODULES
+    if isinstance(statement, ast.Import):
+        return all(alias.name.split(".")[0] in BUILD_ONLY_MODULES for alias in statement.names)
+    if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
+        func = statement.value.func
+        return isinstance(func, ast.Name) and func.id == "glue"
+    return False
+
+
+def strip_build_only(source: str) -> str:
+    """``source`` without its ``myst_nb`` imports and ``glue(...)`` calls (at any depth).
+
+    Raises:
+        ValueError: the code is left invalid (a block whose only statements were glue calls).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython syntax (magics): nothing of ours to strip
+        return source
+    cut: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.stmt) and is_build_only(node):
+            cut.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    if not cut:
+        return source
+    kept = [line for n, line in enumerate(source.splitlines(), 1) if n not in cut]
+    stripped = "\n".join(kept).strip("\n")
+    try:
+        ast.parse(stripped)
+    except SyntaxError as error:
+        raise ValueError(f"code left invalid without its glue calls: {error}\n{source}") from None
+    return stripped
+
+
+def visible_outputs(outputs: list[NotebookNode]) -> list[NotebookNode]:
+    """The outputs the page shows: not those ``glue(..., display=False)`` recorded."""
+    kept = []
+    for output in outputs:
+        scrapbook = output.get("metadata", {}).get("scrapbook")
+        if scrapbook and scrapbook.get("mime_prefix"):
+            continue
+        kept.append(output)
+    return kept
+
+
+def reader_code_cell(cell: NotebookNode) -> NotebookNode | None:
+    """The reader's copy of a chapter's code cell, or None when the page does not show it."""
+    tags = list(cell.metadata.get("tags", []))
+    if "remove-cell" in tags:
+        return None
+    source = strip_build_only(cell.source)
+    outputs = [] if "remove-output" in tags else visible_outputs(cell.get("outputs", []))
+    if not source.strip() and not outputs:
+        return None
+    new = nbformat.v4.new_code_cell(source=source, outputs=outputs)
+    new.execution_count = cell.get("execution_count")
+    kept = [tag for tag in tags if tag in KEPT_TAGS]
+    if kept:
+        new.metadata["tags"] = kept
+    if any(tag in tags for tag in HIDDEN_INPUT_TAGS):
+        new.metadata["jupyter"] = {"source_hidden": True}
+    if "hide-output" in tags:
+        new.metadata.setdefault("jupyter", {})["outputs_hidden"] = True
+    return new
+
+
+def figure_caption(cell: NotebookNode) -> tuple[str, str] | None:
+    """``(name, caption)`` of the figure a code cell makes (MyST-NB ``mystnb.figure``), or None."""
+    figure = cell.metadata.get("mystnb", {}).get("figure")
+    if not figure or not figure.get("caption"):
+        return None
+    return figure.get("name", ""), figure["caption"].strip()
