@@ -282,6 +282,9 @@ def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Build the wheel, then every chapter's reader notebook, into the site and the branch tree."""
     if exception is not None or app.builder.format != "html":
         return
+    if not has_package(app):
+        logger.info("reader: no pyproject.toml in %s, no reader notebooks", app.srcdir)
+        return
     out = Path(app.outdir)
     wheel = build_wheel(Path(app.srcdir), out / WHEELS)
     branch = branch_folder(app)
@@ -300,6 +303,11 @@ def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
     write_branch_extras(app, branch)
+
+
+def has_package(app: Sphinx) -> bool:
+    """The book holds the package its chapters import (not so the build tests' fixture books)."""
+    return (Path(app.srcdir) / "pyproject.toml").is_file()
 
 
 def branch_folder(app: Sphinx) -> Path:
@@ -335,7 +343,7 @@ def launch_urls(app: Sphinx, docname: str) -> dict[str, str]:
 
 def point_buttons(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
     """Download and launch buttons of a chapter page → its reader notebook (after the theme)."""
-    if doctree is None or not executed(app, pagename).is_file():
+    if doctree is None or not has_package(app) or not executed(app, pagename).is_file():
         return
     urls = launch_urls(app, pagename)
     pathto = context["pathto"]

@@ -4,8 +4,11 @@ A chapter cell is built for the site: asserts and ``glue`` calls in ``remove-cel
 ``from myst_nb import glue`` in the first cell, figure captions in ``mystnb`` metadata. A reader
 notebook keeps what the page shows and nothing that needs myst-nb or Sphinx:
 
-- ``remove-cell`` cells go; ``remove-input`` and ``hide-input`` cells keep their outputs, with
-  the code folded away (``jupyter.source_hidden``); ``remove-output`` cells lose their outputs;
+- ``remove-cell`` cells lose their asserts and glue calls; what is left (state later cells use,
+  page-only settings such as ``%xmode``) stays, code folded away, no outputs
+  (``metadata.reader.hidden_on_page``); a cell left empty goes;
+- ``remove-input`` and ``hide-input`` cells keep their outputs, with the code folded away
+  (``jupyter.source_hidden``); ``remove-output`` cells lose their outputs;
 - ``myst_nb`` imports and ``glue(...)`` calls are cut out of the code (found with ``ast``), and
   the outputs ``glue(..., display=False)`` recorded (hidden on the page) are dropped;
 - a figure's caption follows its cell as a Markdown cell.
@@ -23,8 +26,11 @@ KEPT_TAGS = ("raises-exception",)  # nbclient reads it: the cell errs on purpose
 HIDDEN_INPUT_TAGS = ("remove-input", "hide-input")
 
 
-def is_build_only(statement: ast.stmt) -> bool:
-    """An ``import myst_nb …`` / ``from myst_nb import …`` or a bare ``glue(...)`` call."""
+def is_build_only(statement: ast.stmt, asserts: bool = False) -> bool:
+    """An ``import myst_nb …`` / ``from myst_nb import …``, a bare ``glue(...)`` call, or (with
+    ``asserts``) an ``assert``."""
+    if asserts and isinstance(statement, ast.Assert):
+        return True
     if isinstance(statement, ast.ImportFrom):
         return (statement.module or "").split(".")[0] in BUILD_ONLY_MODULES
     if isinstance(statement, ast.Import):
@@ -32,10 +38,13 @@ def is_build_only(statement: ast.stmt) -> bool:
     if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call):
         func = statement.value.func
         return isinstance(func, ast.Name) and func.id == "glue"
+    if isinstance(statement, ast.For | ast.While | ast.If | ast.With):  # nothing else inside
+        inner = statement.body + getattr(statement, "orelse", [])
+        return all(is_build_only(s, asserts) for s in inner)
     return False
 
 
-def strip_build_only(source: str) -> str:
+def strip_build_only(source: str, asserts: bool = False) -> str:
     """``source`` without its ``myst_nb`` imports and ``glue(...)`` calls (at any depth).
 
     Raises:
@@ -47,7 +56,7 @@ def strip_build_only(source: str) -> str:
         return source
     cut: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.stmt) and is_build_only(node):
+        if isinstance(node, ast.stmt) and is_build_only(node, asserts):
             cut.update(range(node.lineno, (node.end_lineno or node.lineno) + 1))
     if not cut:
         return source
@@ -75,7 +84,7 @@ def reader_code_cell(cell: NotebookNode) -> NotebookNode | None:
     """The reader's copy of a chapter's code cell, or None when the page does not show it."""
     tags = list(cell.metadata.get("tags", []))
     if "remove-cell" in tags:
-        return None
+        return hidden_cell(cell)
     source = strip_build_only(cell.source)
     outputs = [] if "remove-output" in tags else visible_outputs(cell.get("outputs", []))
     if not source.strip() and not outputs:
@@ -98,3 +107,18 @@ def figure_caption(cell: NotebookNode) -> tuple[str, str] | None:
     if not figure or not figure.get("caption"):
         return None
     return figure.get("name", ""), figure["caption"].strip()
+
+
+def hidden_cell(cell: NotebookNode) -> NotebookNode | None:
+    """What a ``remove-cell`` cell keeps: its code without asserts and glue, folded, no outputs;
+    None when nothing but comments is left."""
+    source = strip_build_only(cell.source, asserts=True)
+    code = [
+        line for line in source.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not code:
+        return None
+    new = nbformat.v4.new_code_cell(source=source)
+    new.metadata["jupyter"] = {"source_hidden": True}
+    new.metadata["reader"] = {"hidden_on_page": True}
+    return new

@@ -5,8 +5,9 @@ where a reader runs them and show what the page shows.
   a kernel, torch, matplotlib, numpy, pillow, fastai, and the wheel ``make book`` put in the
   site; no myst-nb, no Sphinx, no repository on the path), from a folder outside the
   repository, and every output is compared with the published page: text exactly (up to the
-  trailing newlines HTML drops), HTML (the animations) as parsed markup, images pixel by pixel
-  within ``MIN_PSNR``;
+  trailing newlines HTML drops), errors by exception and message (their frames name this
+  machine's paths and cell numbers), HTML (the animations) as parsed markup, images pixel by
+  pixel within ``MIN_PSNR``;
 - their cells: install cell first, no MyST left, no build-only import or cell;
 - the install cell's two routes, in a throwaway venv: the wheel from a local server of the
   site, and ``git+file://`` of this repository at the commit the cell names.
@@ -90,7 +91,9 @@ def page_outputs(root: Path, page: str, cell: Tag) -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
     for child in box.find_all(recursive=False) if box else []:
         classes = child.get("class", [])
-        if "text_html" in classes:
+        if "traceback" in classes:
+            found.append(("error", child.get_text().strip()))
+        elif "text_html" in classes:
             found.append(("html", normal_html(child.decode_contents())))
         elif child.name in ("figure", "img") or child.find("img") is not None:
             img = child if child.name == "img" else child.find("img")
@@ -115,7 +118,7 @@ def notebook_outputs(cell: nbformat.NotebookNode) -> list[tuple[str, object]]:
             continue
         previous_stream = None
         if output.output_type == "error":
-            found.append(("text", ANSI.sub("", "\n".join(output.traceback))))
+            found.append(("error", f"{output.ename}: {output.evalue}"))
             continue
         mime = next(m for m in MIME_PRIORITY if m in output.data)
         if mime == "text/html":
@@ -144,7 +147,11 @@ def psnr(a: np.ndarray, b: np.ndarray) -> float:
 
 def output_differences(root: Path, page: str, notebook: nbformat.NotebookNode) -> list[str]:
     """Every way the notebook's outputs differ from the page's (cell by cell, output by output)."""
-    code = [c for c in notebook.cells if c.cell_type == "code"][1:]  # after the install cell
+    code = [  # after the install cell; not the cells the page hides (state, settings)
+        c
+        for c in notebook.cells[1:]
+        if c.cell_type == "code" and not c.metadata.get("reader", {}).get("hidden_on_page")
+    ]
     shown = soup_of(root / page).select("article div.cell")
     if len(code) != len(shown):
         return [f"{len(code)} code cells after the install cell, the page shows {len(shown)}"]
@@ -160,6 +167,9 @@ def output_differences(root: Path, page: str, notebook: nbformat.NotebookNode) -
                 a, b = pixels(mine), pixels(page_value)
                 if a.shape != b.shape or psnr(a, b) < MIN_PSNR:
                     problems.append(f"cell {n} {first}: image differs from {page_value.name}")
+            elif kind == "error":  # frames name paths and cell numbers: compare the exception
+                if not page_value.endswith(mine):
+                    problems.append(f"cell {n} {first}: {mine!r} not the page's {page_value!r}")
             elif mine != page_value:
                 problems.append(f"cell {n} {first}: {mine!r:.300} ≠ page {page_value!r:.300}")
     return problems
@@ -244,6 +254,8 @@ def test_reader_notebook_cells(site_root: Path, nb_doc: str) -> None:
     problems = []
     for n, cell in enumerate(notebook.cells, 1):
         tags = set(cell.metadata.get("tags", []))
+        if cell.metadata.get("reader", {}).get("hidden_on_page") and "assert" in cell.source:
+            problems.append(f"cell {n}: a hidden cell keeps its asserts")
         if tags & BUILD_ONLY_TAGS:
             problems.append(f"cell {n} tagged {sorted(tags & BUILD_ONLY_TAGS)}")
         if cell.cell_type == "markdown":
@@ -328,8 +340,11 @@ def test_install_cell_routes(site_root: Path, site_server, tmp_path: Path) -> No
     commit = repository.rsplit("@", 1)[1]
     assert re.fullmatch(r"[0-9a-f]{40}", commit), f"not a commit: {commit}"
     python = throwaway_venv(tmp_path / "git-route")
-    local = f"git+file://{ROOT}@{commit}"
-    done = run_install_cell(python, source.replace(wheel_url, local), tmp_path)
+    # A file URL cannot follow "name @" (PEP 508 wants a host): the same VCS URL, unnamed.
+    local = repr(f"git+file://{ROOT}@{commit}")
+    git_route = re.sub(r'f"descent-book(\[\w+\])? @ \{WHEEL\}"', lambda _: local, source)
+    assert git_route != source, "the install cell's requirement changed shape"
+    done = run_install_cell(python, git_route, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
     assert installed_version(python, tmp_path) == version
 
