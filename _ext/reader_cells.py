@@ -31,6 +31,12 @@ def is_build_only(statement: ast.stmt, asserts: bool = False) -> bool:
     ``asserts``) an ``assert``."""
     if asserts and isinstance(statement, ast.Assert):
         return True
+    if asserts and isinstance(statement, ast.Raise) and statement.exc is not None:
+        exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+        return isinstance(exc, ast.Name) and exc.id == "AssertionError"
+    if asserts and isinstance(statement, ast.Try):  # a check: what it tries may only fail
+        inner = [s for h in statement.handlers for s in h.body] + statement.orelse
+        return all(is_build_only(s, asserts) for s in inner)
     if isinstance(statement, ast.ImportFrom):
         return (statement.module or "").split(".")[0] in BUILD_ONLY_MODULES
     if isinstance(statement, ast.Import):
@@ -50,9 +56,11 @@ def strip_build_only(source: str, asserts: bool = False) -> str:
     Raises:
         ValueError: the code is left invalid (a block whose only statements were glue calls).
     """
+    # IPython magics (``%xmode``, ``%%capture``) are blanked for the parser, keeping line numbers.
+    masked = "\n".join("" if line.startswith("%") else line for line in source.splitlines())
     try:
-        tree = ast.parse(source)
-    except SyntaxError:  # IPython syntax (magics): nothing of ours to strip
+        tree = ast.parse(masked)
+    except SyntaxError:  # other IPython syntax: nothing of ours to strip
         return source
     cut: set[int] = set()
     for node in ast.walk(tree):
@@ -63,7 +71,7 @@ def strip_build_only(source: str, asserts: bool = False) -> str:
     kept = [line for n, line in enumerate(source.splitlines(), 1) if n not in cut]
     stripped = "\n".join(kept).strip("\n")
     try:
-        ast.parse(stripped)
+        ast.parse("\n".join("" if line.startswith("%") else line for line in kept))
     except SyntaxError as error:
         raise ValueError(f"code left invalid without its glue calls: {error}\n{source}") from None
     return stripped
@@ -119,6 +127,7 @@ def hidden_cell(cell: NotebookNode) -> NotebookNode | None:
     if not code:
         return None
     new = nbformat.v4.new_code_cell(source=source)
+    new.execution_count = cell.get("execution_count")  # it ran, at the build
     new.metadata["jupyter"] = {"source_hidden": True}
     new.metadata["reader"] = {"hidden_on_page": True}
     return new
