@@ -193,10 +193,11 @@ def test_index_leads_to_the_intro(site_root: Path) -> None:
 
 
 def test_chapters_offer_their_executed_notebook(site_root: Path, nb_doc: str) -> None:
-    """A page built from a notebook links ``_sources/<doc>.ipynb``, which exists and has run."""
+    """A page built from a notebook links its reader notebook, ``notebooks/<doc>.ipynb``
+    (``_ext/reader.py``), which exists and has run (tests/test_reader.py runs it again)."""
     docname = nb_doc.removesuffix(".html")
     soup = soup_of(site_root / nb_doc)
-    expected = f"_sources/{docname}.ipynb"
+    expected = f"notebooks/{docname}.ipynb"
     links = {
         to_site_path(urljoin(page_url(nb_doc), a["href"]))
         for a in soup.find_all("a", href=True)

@@ -287,7 +287,8 @@ def test_triggers(wf):
 
 
 def test_only_the_deploy_job_may_publish(wf, deploy):
-    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    # contents: write only to push the reader notebooks to the notebooks branch.
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write", "contents": "write"}
     for name, job in wf["jobs"].items():
         if name == "deploy":
             continue
@@ -419,3 +420,37 @@ def test_site_uploaded_for_pages(build, deploy):
 def test_browser_for_the_tests(build):
     chromium = build["env"]["DESCENT_CHROMIUM"]
     assert chromium.startswith("/")
+
+
+def test_deploy_publishes_the_reader_notebooks(build, deploy):
+    """The build job uploads _build/notebooks (on main only, after `make test`); the deploy job,
+    the only one that may write, pushes exactly that to the ``notebooks`` branch that the pages'
+    Binder and Colab buttons open (tests/test_reader.py checks the buttons and the tree)."""
+    steps = build["steps"]
+    up = _index(
+        steps,
+        lambda s: (
+            _uses(s, "actions/upload-artifact")
+            and str(s.get("with", {}).get("path", "")).rstrip("/") == "_build/notebooks"
+        ),
+        "uploads _build/notebooks",
+    )
+    assert up > _index(steps, _runs("make test"), "runs `make test`"), "publish tested notebooks"
+    assert steps[up].get("if") == deploy["if"], "uploaded exactly when the deploy job runs"
+    name = steps[up]["with"]["name"]
+    down = next(s for s in deploy["steps"] if _uses(s, "actions/download-artifact"))
+    assert down["with"]["name"] == name
+    push = next(s for s in deploy["steps"] if "git push" in str(s.get("run", "")))
+    assert push["working-directory"] == down["with"]["path"]
+    assert re.search(r"git push --force .* notebooks$", push["run"].strip(), re.M)
+    assert "--initial-branch=notebooks" in push["run"]
+    assert "actions/checkout" not in str(deploy["steps"]), "the deploy job runs no repository code"
+
+
+def test_pull_requests_never_get_write_permissions(wf, build, deploy):
+    """Only the deploy job writes, and it never runs for a pull request."""
+    assert "pull_request" in deploy["if"] and "!=" in deploy["if"]
+    writers = [
+        n for n, job in wf["jobs"].items() if "write" in dict(job.get("permissions", {})).values()
+    ]
+    assert writers == ["deploy"]
