@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from descent import Line, critical_lr, fit, fit_learner, fit_module, linear_data
+from descent import Line, critical_lr, fit, fit_learner, fit_module, linear_data, ulps_apart
 
 X, Y = linear_data()
 A0 = (-1.0, 1.0)
@@ -117,3 +117,34 @@ def test_fresh_process_imports_fastai_lazily_and_prints_nothing():
     )
     assert result.returncode == 0, result.stderr
     assert (result.stdout, result.stderr) == ("", "")
+
+
+def test_ulps_apart_counts_float32_steps_at_the_reference():
+    reference = torch.tensor([3.0, 0.5])
+    assert ulps_apart(reference, reference) == 0
+    three_up = torch.tensor([np.nextafter(np.nextafter(np.nextafter(np.float32(3), 4), 4), 4), 0.5])
+    assert ulps_apart(three_up, reference) == 3
+    # the count is in the reference's ulps: the same gap is more ulps at a smaller value
+    gap = float(np.spacing(np.float32(3.0)))
+    assert ulps_apart(reference + torch.tensor([0.0, gap]), reference) == gap / np.spacing(
+        np.float32(0.5)
+    )
+    assert ulps_apart(np.zeros((0,)), np.zeros((0,))) == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "reference", "error", "name"),
+    [
+        (torch.zeros(3), torch.zeros(2), ValueError, "shape"),
+        (torch.tensor([1.0, float("nan")]), torch.zeros(2), ValueError, "a"),
+        (torch.zeros(2), "ab", TypeError, "reference"),
+    ],
+)
+def test_ulps_apart_refuses_bad_input(a, reference, error, name):
+    with pytest.raises(error, match=name):
+        ulps_apart(a, reference)
+
+
+def test_the_ladders_rungs_agree_to_a_few_ulps():
+    hand = fit(X, Y, A0, lr=0.1, steps=50).final
+    assert ulps_apart(fit_module(X, Y, A0, lr=0.1, steps=50).final, hand) <= 16

@@ -17,6 +17,7 @@ from descent import (
     hessian,
     least_squares,
     linear_data,
+    min_mse,
     mse,
     mse_grad,
     predicted_excess_loss,
@@ -160,6 +161,23 @@ def test_least_squares_of_one_point_is_the_minimum_norm_solution():
     x, y = torch.tensor([[0.5, 1.0]]), torch.tensor([2.0])
     expected = np.linalg.lstsq(x.double().numpy(), y.double().numpy(), rcond=None)[0]
     np.testing.assert_allclose(least_squares(x, y).numpy(), expected, rtol=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(xy=data, a=pairs)
+def test_min_mse_is_the_loss_at_least_squares_and_no_line_beats_it(xy, a):
+    floor = min_mse(*xy)
+    x, y = np_data(*xy)
+    assert isinstance(floor, float)
+    assert math.isclose(floor, np_loss(x, y, np_star(x, y)), rel_tol=1e-7, abs_tol=1e-12)
+    assert np_loss(x, y, a) >= floor * (1 - 1e-7)
+
+
+def test_min_mse_refuses_mismatched_data():
+    with pytest.raises(ValueError, match="y"):
+        min_mse(X, Y[:-1])
+    with pytest.raises(TypeError, match="x"):
+        min_mse("x", Y)
 
 
 def excess_losses(history, x, y):

@@ -282,6 +282,25 @@ def test_fit_uses_float32_and_matches_mse_of_the_final_row():
     assert math.isclose(h.losses[-1].item(), mse(Y, X @ h.final).item(), rel_tol=1e-6)
 
 
+def test_distances_are_each_rows_euclidean_distance_from_a_point():
+    run = fit(X, Y, A0, lr=0.1, steps=20)
+    a_star = least_squares(X, Y)
+    want = np.linalg.norm(run.params.double().numpy() - a_star.double().numpy(), axis=1)
+    got = run.distances(a_star)
+    assert got.shape == (21,) and got.dtype == torch.float32
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+    assert float(run.distances(A0)[0]) == 0.0
+    assert torch.equal(run.distances([3.0, 2.0]), run.distances(torch.tensor([3.0, 2.0])))
+
+
+@pytest.mark.parametrize(
+    ("a", "error"), [((1.0,), ValueError), ((math.nan, 1.0), ValueError), ("ab", TypeError)]
+)
+def test_distances_refuses_anything_but_a_finite_pair(a, error):
+    with pytest.raises(error, match=r"\ba\b"):
+        fit(X, Y, A0, lr=0.1, steps=1).distances(a)
+
+
 def test_diverged_tells_runs_that_do_not_converge():
     x, y = linear_data(n=40)
     critical = critical_lr(x)

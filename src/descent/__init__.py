@@ -6,13 +6,14 @@ Data, loss and gradients, training loops, plots and animations for fitting a lin
 
 # The numerical core: data, loss, training loops, the equivalence ladder.
 from .data import SEED, linear_data
-from .ladder import Line, fit_learner, fit_module
+from .ladder import Line, fit_learner, fit_module, ulps_apart
 from .loss import (
     Eigen,
     critical_lr,
     eigen,
     hessian,
     least_squares,
+    min_mse,
     mse,
     mse_grad,
     predicted_excess_loss,
@@ -40,11 +41,13 @@ __all__ = [
     "hessian",
     "least_squares",
     "linear_data",
+    "min_mse",
     "mse",
     "mse_grad",
     "predicted_excess_loss",
     "predicted_excess_terms",
     "sgd_step",
+    "ulps_apart",
 ]
 __all__ += [  # plots and animations
     "STYLE",

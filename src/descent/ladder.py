@@ -20,14 +20,15 @@ from contextlib import contextmanager
 from functools import partial
 from types import SimpleNamespace
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
-from ._checks import ArrayLike, PairLike, as_pair, check_lr, check_steps, check_xy
+from ._checks import ArrayLike, PairLike, as_float32, as_pair, check_lr, check_steps, check_xy
 from .loss import mse
 from .train import History, Trace, autograd_on
 
-__all__ = ["Line", "fit_learner", "fit_module"]
+__all__ = ["Line", "fit_learner", "fit_module", "ulps_apart"]
 
 
 class Line(nn.Module):
@@ -62,6 +63,25 @@ def fit_module(x: ArrayLike, y: ArrayLike, a0: PairLike, *, lr: float, steps: in
         if not trace.record(model.a):
             break
     return trace.history(lr=lr, batch_size=None)
+
+
+def ulps_apart(a: ArrayLike, reference: ArrayLike) -> int:
+    """How many float32 units in the last place (ulp) separate `a` from `reference`, at most.
+
+    `a` and `reference` are real tensors or arrays of the same shape (e.g. ``(2,)``, two rungs'
+    final parameters); the gap ``|a − reference|`` of each entry is counted in ulps of float32
+    at the reference's value (``np.spacing``) and the largest count is returned: 0 means bit
+    for bit. A shape mismatch raises ValueError, a non-real input TypeError, NaN or inf
+    ValueError, each naming the argument.
+    """
+    a, reference = as_float32(a, "a"), as_float32(reference, "reference")
+    if a.shape != reference.shape:
+        raise ValueError(
+            f"a and reference must have the same shape, got {tuple(a.shape)} and "
+            f"{tuple(reference.shape)}"
+        )
+    ulp = np.spacing(reference.numpy())
+    return int(np.max(np.abs(a.numpy() - reference.numpy()) / ulp, initial=0))
 
 
 @contextmanager

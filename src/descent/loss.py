@@ -43,6 +43,7 @@ __all__ = [
     "eigen",
     "hessian",
     "least_squares",
+    "min_mse",
     "mse",
     "mse_grad",
     "predicted_excess_loss",
@@ -126,6 +127,19 @@ def least_squares(x: ArrayLike, y: ArrayLike) -> Tensor:
     x, y = check_xy(x, y)
     solution = torch.linalg.lstsq(x.double(), y.double()[:, None]).solution
     return solution[:, 0].float()
+
+
+def min_mse(x: ArrayLike, y: ArrayLike) -> float:
+    """The lowest loss any line reaches, ``L(a*)`` with ``a* = least_squares(x, y)``.
+
+    x: ``(n, 2)``, y: ``(n,)``, any real dtype; computed in float64 (a float32 loss is no finer
+    than about one part in 10⁷ of itself, too coarse to subtract from a loss near the floor).
+    Raises ValueError or TypeError, naming the argument, for the inputs ``least_squares``
+    refuses.
+    """
+    x, y = check_xy(x, y)
+    a_star = least_squares(x, y).double()
+    return float(mse(y.double(), x.double() @ a_star))
 
 
 def critical_lr(x: ArrayLike) -> float:

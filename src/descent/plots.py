@@ -35,7 +35,7 @@ from ._checks import (
     check_x,
     check_xy,
 )
-from .loss import critical_lr, eigen, least_squares, mse, predicted_excess_terms
+from .loss import critical_lr, eigen, least_squares, min_mse, predicted_excess_terms
 from .style import BLACK, COLORS, DATA_COLOR, GREEN, LINE_COLOR, VERMILION
 from .train import History, fit
 
@@ -154,7 +154,7 @@ def plot_loss(
 
     x, y = check_xy(x, y)
     a_star = least_squares(x, y)
-    floor = float(mse(y.double(), x.double() @ a_star.double()))
+    floor = min_mse(x, y)
     measured = _numpy(history.losses) - floor
     resolution = 8 * np.finfo(np.float32).eps * floor  # float32 losses are no finer than this
     measured[measured <= resolution] = np.nan

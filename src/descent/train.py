@@ -109,6 +109,14 @@ class History:
         """The number of steps taken and kept, ``T − 1``."""
         return len(self.params) - 1
 
+    def distances(self, a: PairLike) -> Tensor:
+        """How far each visited point is from `a`: ``‖params[t] − a‖``, shape ``(T,)``, float32.
+
+        `a` is any pair of finite reals, e.g. the least-squares answer ``a*``; anything else
+        raises ValueError or TypeError naming ``a``.
+        """
+        return (self.params - as_pair(a, "a")).norm(dim=1)
+
     @property
     def diverged(self) -> bool:
         """Whether the run diverged (overflowed, or its loss rose).
