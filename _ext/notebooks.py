@@ -43,7 +43,8 @@ def add_download(app: Sphinx, pagename: str, templatename, context: dict, doctre
 
 
 def with_outputs(app: Sphinx, notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """``notebook`` with the outputs the execution cache holds for it (unchanged if none)."""
+    """``notebook`` with the outputs the execution cache holds for it (unchanged if none), its
+    split stream outputs merged (:func:`merge_streams`), as on the page."""
     cache_path = app.config.nb_execution_cache_path
     if app.config.nb_execution_mode != "cache" or not cache_path:
         return notebook
@@ -51,7 +52,7 @@ def with_outputs(app: Sphinx, notebook: nbformat.NotebookNode) -> nbformat.Noteb
         _, merged = get_cache(cache_path).merge_match_into_notebook(notebook)
     except KeyError:  # not in the cache (the chapter failed, or was excluded from execution)
         return notebook
-    return merged
+    return merged_streams(merged)
 
 
 def merge_streams(outputs: list[nbformat.NotebookNode]) -> list[nbformat.NotebookNode]:
@@ -101,8 +102,7 @@ def copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
     for docname in sorted(app.env.found_docs):
         source = executed(app, docname)
         if source.is_file():
-            notebook = with_outputs(app, nbformat.read(source, as_version=4))
-            notebook = stable_ids(merged_streams(notebook))
+            notebook = stable_ids(with_outputs(app, nbformat.read(source, as_version=4)))
             target = Path(app.outdir) / "_sources" / f"{docname}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(nbformat.writes(notebook), encoding="utf-8")

@@ -26,6 +26,7 @@ import re
 import subprocess
 import sys
 import venv
+from itertools import pairwise
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -389,3 +390,17 @@ def test_notebooks_branch_tree(site_root: Path) -> None:
     branch = sorted(p.relative_to(tree) for p in tree.rglob("*.ipynb"))
     assert site and site == branch
     assert json.loads((tree / branch[0]).read_text())["nbformat"] == 4
+
+
+def test_reader_notebook_streams_are_merged(site_root: Path, nb_doc: str) -> None:
+    """Printed text is one stream output per cell and stream, as on the page, however the kernel
+    split it into messages (``_ext/notebooks.py``'s ``with_outputs`` merges them, for the reader
+    notebook as for the executed copy)."""
+    notebook = read_reader_notebook(site_root, nb_doc)
+    split = [
+        n
+        for n, cell in enumerate(notebook.cells, 1)
+        for before, after in pairwise(cell.get("outputs", []))
+        if before.output_type == after.output_type == "stream" and before.name == after.name
+    ]
+    assert split == [], f"cells with split stream outputs: {split}"
