@@ -14,7 +14,7 @@ BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lint pytest repro serve bench clean constraints lint-workflows browser
+.PHONY: help book pdf test lint pytest repro serve bench clean constraints lint-workflows browser
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ $(TEST_STAMP): requirements-test.txt constraints.txt $(BOOK_STAMP)
 book: $(BOOK_STAMP)  ## create .venv if needed, install, build the site into _build/html
 	$(BIN)/jupyter-book build $(BOOK) $(JB_FLAGS)
 
+pdf: $(TEST_STAMP) browser  ## the whole book as one PDF, from `make book`'s outputs: _build/html/book.pdf
+	$(BIN)/python tools/pdf.py
+
 browser:  ## make sure a Chromium for the browser tests exists (installs Debian's when root)
 	@tools/ensure-chromium
 
@@ -45,7 +48,7 @@ lint: $(TEST_STAMP)  ## ruff over the package, the tests and the extensions
 pytest: $(TEST_STAMP) browser
 	$(BIN)/python -m pytest
 
-test: $(TEST_STAMP) lint book pytest repro  ## everything CI checks: lint, build, tests, reproducibility
+test: $(TEST_STAMP) lint book pdf pytest repro  ## everything CI checks: lint, build, PDF, tests, reproducibility
 
 repro: $(BOOK_STAMP)  ## two clean builds of this commit, side by side, must be byte-identical
 	$(BIN)/python tools/repro.py
