@@ -161,13 +161,17 @@ def test_pdf_edition_shows_every_animation_as_a_filmstrip(book_pdf, site_root, t
 
 
 def test_pdf_edition_has_links_out_and_within(book_pdf):
-    listed = poppler("pdfinfo", "-url", str(book_pdf))
-    urls = re.findall(r"https?://\S+", listed)
-    assert any("github.com" in url or "fast.ai" in url or "doi" in url for url in urls), urls
+    """Links to the web work; the contents and the cross-references jump within the PDF (never
+    to a file on the machine that printed it); the PDF has an outline."""
+    listed = poppler("pdfinfo", "-url", str(book_pdf)).splitlines()[1:]
+    urls = [line.split()[-1] for line in listed if line.strip()]
+    assert any(url.startswith("https://github.com/") for url in urls), urls
+    assert all(url.startswith(("https://", "http://", "mailto:")) for url in urls), urls
     raw = book_pdf.read_bytes()
-    # the contents and the cross-references jump within the PDF (named destinations)
-    assert raw.count(b"/Dest") >= 10, "too few links within the book"
+    chapters = len(toc_order())
+    assert raw.count(b"/Dest") >= 10 * chapters, "too few links within the book"
     assert b"/Outlines" in raw, "no outline (bookmarks)"
+    assert b"/work/" not in raw and b"file:" not in raw, "a path of the printing machine"
 
 
 def test_pdf_edition_dates_are_pinned(book_pdf):

@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import yaml
 from bs4 import BeautifulSoup, Tag
@@ -194,10 +195,34 @@ def cover(soup: BeautifulSoup, settings: dict) -> Tag:
     return page
 
 
+def local_links(soup: BeautifulSoup, here: str, baseurl: str) -> None:
+    """Links within the book jump within the PDF; other links into the site go to the site.
+
+    Sphinx's single page links its own sections as ``<root document>.html#target``; in a PDF
+    that would be a link to a file on the machine that printed it. It becomes ``#target``.
+    Any other relative link (a download) becomes an absolute link to the published site.
+    """
+    for link in soup.find_all("a", href=True):
+        parts = urlsplit(link["href"])
+        if parts.scheme or parts.netloc or not parts.path:
+            continue
+        if parts.path == here and parts.fragment:
+            link["href"] = "#" + parts.fragment
+        else:
+            link["href"] = urljoin(baseurl, link["href"])
+
+
 def printable(index: Path, settings: dict) -> Path:
     """The single page with a cover, contents, unique ids and the PDF's own style."""
     soup = BeautifulSoup(index.read_text(encoding="utf-8"), "html.parser")
+    local_links(soup, index.relative_to(SINGLE).as_posix(), settings["html"]["baseurl"])
     renamed = unique_ids(soup)
+    ids = {element["id"] for element in soup.find_all(id=True)}
+    # every link of the book's text that jumps within the PDF lands somewhere
+    links = soup.select('article.bd-article a[href^="#"]')
+    dangling = sorted({a["href"] for a in links if a["href"][1:] not in ids})
+    if dangling:
+        sys.exit(f"pdf: links to no target on the single page: {dangling[:10]}")
     article = soup.select_one("article.bd-article")
     article.insert(0, contents(soup))
     article.insert(0, cover(soup, settings))
