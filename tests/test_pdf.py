@@ -12,6 +12,7 @@ printed from the browser, read back with poppler (``pdfinfo``, ``pdftotext``, ``
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
+from bs4 import BeautifulSoup
 from PIL import Image
 
 from conftest import ROOT, content_pages, read_html, soup_of
@@ -213,3 +215,53 @@ def test_printing_the_animation_chapter_gives_filmstrips(tab, site_root, tmp_pat
         assert_filmstrip(player, text, images, doc)
     assert_no_controls(players, text, doc)
     assert not tab.problems(), tab.problems()
+
+
+# --- the PDF edition's tool (tools/pdf.py), on small inputs --------------------------------
+
+
+def pdf_tool():
+    spec = importlib.util.spec_from_file_location("pdf_tool", ROOT / "tools" / "pdf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SINGLE_PAGE = """<html><head></head><body><article class="bd-article">
+<section id="intro"><h1>Book</h1></section>
+<span id="document-book/a"></span><section id="a"><h2>1. A</h2>
+<span id="id1"></span><p><a href="#id1">here</a> <a href="book/intro.html#b">to B</a>
+<a href="_downloads/x.zip">zip</a> <a href="https://example.org/">out</a></p></section>
+<span id="document-book/b"></span><section id="b"><h2>2. B</h2>
+<p><a href="#id1">back</a></p><span id="id1"></span></section>
+</article></body></html>"""
+
+
+def test_single_page_ids_become_unique_and_links_follow_their_chapter():
+    tool = pdf_tool()
+    soup = BeautifulSoup(SINGLE_PAGE, "html.parser")
+    tool.local_links(soup, "book/intro.html", "https://site.example/book/")
+    assert tool.unique_ids(soup) == 1
+    ids = [tag["id"] for tag in soup.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+    links = [a["href"] for a in soup.find_all("a")]
+    # chapter A's link keeps its own id1; chapter B's (written before its target) follows
+    # the renamed one; the link to chapter B jumps within the page; a download goes to the site
+    assert links == [
+        "#id1",
+        "#b",
+        "https://site.example/book/_downloads/x.zip",
+        "https://example.org/",
+        "#id1-2",
+    ]
+
+
+def test_pdf_dates_are_pinned_in_place(tmp_path):
+    tool = pdf_tool()
+    pdf = tmp_path / "x.pdf"
+    body = b"%PDF-1.4\n<</CreationDate (D:20991231235959+01'00') /ModDate (D:20991231235959Z)>>\n"
+    pdf.write_bytes(body)
+    tool.pin_dates(pdf)
+    pinned = pdf.read_bytes()
+    assert len(pinned) == len(body), "byte offsets must not move"
+    assert b"(D:20260101000000+00'00')" in pinned and b"(D:20260101000000Z)" in pinned

@@ -45,7 +45,7 @@ SITE_COPY = BUILD / "html" / "book.pdf"
 LOG = BUILD / "pdf" / "singlehtml.log"
 JB = str(Path(sys.executable).parent / "jupyter-book")
 EXECUTED = re.compile(r"Executing notebook")
-PINNED_DATE = b"D:20260101000000+00'00'"  # the book's copyright year, never the build time
+PINNED_DATE = b"20260101000000"  # the book's copyright year, never the build time
 
 # What the single page needs on paper beyond the site's print stylesheet: each chapter (a
 # document's <section>, after Sphinx's <span id="document-…">) on a new page, the book's title
@@ -284,17 +284,17 @@ def print_pdf(page_file: Path, target: Path, title: str) -> None:
 
 
 def pin_dates(pdf: Path) -> None:
-    """Replace the PDF's creation and modification dates (the print time) by a fixed date of
-    the same length, so byte offsets stay valid and the same book gives the same bytes."""
-    data = pdf.read_bytes()
-    date = rb"D:\d{14}(?:[+\-Z]\d{2}'\d{2}'?|Z)?"
+    """Replace the PDF's creation and modification dates (the print time, in the printing
+    machine's time zone) by a fixed date in UTC, byte for byte the same length, so the offsets
+    in the PDF stay valid and the same book gives the same bytes."""
+    stamp = re.compile(rb"(/(?:CreationDate|ModDate)\s*\(D:)\d{14}([+\-Z]?)(\d{2}'\d{2}'?)?")
 
     def fixed(match: re.Match) -> bytes:
-        stamp = match.group(2)
-        return match.group(1) + PINNED_DATE[: len(stamp)].ljust(len(stamp), b"0")
+        zone = match.group(3) or b""
+        sign = b"+" if match.group(2) in (b"+", b"-") else match.group(2)
+        return match.group(1) + PINNED_DATE + sign + re.sub(rb"\d", b"0", zone)
 
-    pinned = re.sub(rb"(/(?:CreationDate|ModDate)\s*\()(" + date + rb")", fixed, data)
-    pdf.write_bytes(pinned)
+    pdf.write_bytes(stamp.sub(fixed, pdf.read_bytes()))
 
 
 def main() -> int:
