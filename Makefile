@@ -27,8 +27,8 @@ CHECK_PYTHON = import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 11, 
   f"then run `make book PYTHON=python3.11` (after `rm -rf $(VENV)` if it was made with the old one).")
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lint pytest repro serve bench clean constraints lint-workflows browser \
-	check-python reader-venv lab
+.PHONY: help book pdf test lint pytest repro serve bench clean constraints lint-workflows \
+	browser check-python reader-venv lab
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -51,6 +51,9 @@ $(TEST_STAMP): requirements-test.txt constraints.txt $(BOOK_STAMP)
 
 book: check-python $(BOOK_STAMP)  ## create .venv if needed, install, build the site into _build/html
 	$(BIN)/jupyter-book build $(BOOK) $(JB_FLAGS)
+
+pdf: $(TEST_STAMP) browser  ## the whole book as one PDF, from `make book`'s outputs: _build/html/book.pdf
+	$(BIN)/python tools/pdf.py
 
 browser:  ## make sure a Chromium for the browser tests exists (installs Debian's when root)
 	@tools/ensure-chromium
@@ -80,7 +83,7 @@ lab: reader-venv $(LAB_STAMP)  ## JupyterLab on the reader notebooks (_build/not
 pytest: $(TEST_STAMP) browser reader-venv
 	$(BIN)/python -m pytest
 
-test: $(TEST_STAMP) lint book pytest repro  ## everything CI checks: lint, build, tests, reproducibility
+test: $(TEST_STAMP) lint book pdf pytest repro  ## everything CI checks: lint, build, PDF, tests, reproducibility
 
 repro: $(BOOK_STAMP)  ## clean vs loaded-machine vs incremental builds: must be byte-identical
 	$(BIN)/python tools/repro.py

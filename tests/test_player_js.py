@@ -122,7 +122,9 @@ class Player:
         """Frame `k` is on screen: index, texts, slider, and the codec's picture exactly."""
         self.wait_for(k)
         root = self.root
-        assert root.locator("img").get_attribute("alt") == f"{ALT} Showing {LABELS[k]}."
+        assert (
+            root.locator("img.descent-frame").get_attribute("alt") == f"{ALT} Showing {LABELS[k]}."
+        )
         slider = root.locator("input.descent-slider")
         assert slider.input_value() == str(k)
         assert slider.get_attribute("aria-valuetext") == LABELS[k]
@@ -261,3 +263,64 @@ def test_a_player_added_after_load_runs_once_on_its_own(page, fragment, encoded,
     assert [p.frame() for p in players] == [COUNT - 1, 0, 1]
     players[1].press("next")  # one click, one step: no player has two sets of handlers
     players[1].shows(1, encoded)
+
+
+# Every frame of a player's filmstrip: its index, its label and its picture (RGBA).
+READ_FILMSTRIP = """async (root) => {
+  const cells = Array.from(root.querySelectorAll(".descent-filmstrip-frame"));
+  const out = [];
+  for (const cell of cells) {
+    const img = cell.querySelector("img");
+    await img.decode();
+    const canvas = document.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    const pen = canvas.getContext("2d");
+    pen.drawImage(img, 0, 0);
+    const pixels = Array.from(pen.getImageData(0, 0, canvas.width, canvas.height).data);
+    out.push({ frame: Number(cell.dataset.frame), label: cell.textContent, pixels });
+  }
+  return out;
+}"""
+
+
+def wait_for_filmstrip(page, root) -> None:
+    page.wait_for_function("el => el.dataset.filmstrip === 'ready'", arg=root.element_handle())
+
+
+def test_filmstrip_holds_evenly_spaced_decoded_frames_first_and_last(
+    page, fragment, encoded, tmp_path
+):
+    """Issue 14: once its frames are ready, a player makes its print-only filmstrip from its own
+    frames: evenly spaced, first and last included, each labelled, pixel for pixel the codec's;
+    hidden on screen, and the player itself left at frame 0."""
+    open_page(page, tmp_path, fragment)
+    root = page.locator(".descent-anim")
+    wait_for_filmstrip(page, root)
+    cells = root.evaluate(READ_FILMSTRIP)
+    frames = [cell["frame"] for cell in cells]
+    assert frames[0] == 0 and frames[-1] == COUNT - 1
+    assert 6 <= len(frames) <= 9 and frames == sorted(set(frames))
+    gaps = np.diff(frames)
+    assert gaps.max() - gaps.min() <= 1, f"not evenly spaced: {frames}"
+    for cell in cells:
+        k = cell["frame"]
+        assert cell["label"] == LABELS[k]
+        rgba = np.array(cell["pixels"], np.uint8).reshape(HEIGHT, WIDTH, 4)
+        assert np.array_equal(rgba[..., :3], decode_frame(encoded, k)), f"filmstrip frame {k}"
+    caption = root.locator(".descent-filmstrip-caption").text_content()
+    assert ALT in caption and f"of {COUNT} frames" in caption
+    assert not root.locator(".descent-filmstrip").is_visible(), "the filmstrip is print-only"
+    assert Player(page, root).frame() == 0
+
+
+def test_printed_player_is_its_filmstrip_without_controls(page, fragment, tmp_path):
+    """In print media the filmstrip shows, and the live frame and the controls do not."""
+    open_page(page, tmp_path, fragment)
+    root = page.locator(".descent-anim")
+    wait_for_filmstrip(page, root)
+    page.emulate_media(media="print")
+    assert root.locator(".descent-filmstrip").is_visible()
+    assert root.locator(".descent-filmstrip-frame img").first.is_visible()
+    assert not root.locator("img.descent-frame").is_visible()
+    assert not root.locator(".descent-controls").is_visible()

@@ -126,7 +126,7 @@ def test_page_in_browser(tab: Tab, doc: str) -> None:
 # The player's state: frame index, slider value, and a hash of the pixels its <img> shows (the
 # same picture gives the same hash, however the player encoded it).
 STATE_JS = """(el) => {
-  const img = el.querySelector("img");
+  const img = el.querySelector("img.descent-frame");
   let pixels = null;
   if (img.complete && img.naturalWidth > 0) {
     const canvas = document.createElement("canvas");

@@ -13,8 +13,43 @@
 //
 // Frame k is composited on an offscreen canvas (its keyframe, then the deltas after it, or
 // just the next delta when stepping on from the frame drawn last) and shown in the <img>.
+//
+// On paper a player cannot play: once its frames are ready, filmstrip() below composites a
+// few of them, evenly spaced, into a print-only grid (see player.css, @media print) and marks
+// the root data-filmstrip="ready", the signal a PDF printer waits for.
 (() => {
   "use strict";
+
+  // The print-only filmstrip of one player: FILMSTRIP_FRAMES frames (or all, if fewer), first
+  // and last included, each under its label, composited from the player's own frames
+  // (pictures: decoded images, null for "same as before"; at: where each is drawn).
+  const FILMSTRIP_FRAMES = 6;
+  const filmstrip = (root, { alt, labels, at, pictures, width, height }) => {
+    const count = pictures.length;
+    const n = Math.min(FILMSTRIP_FRAMES, count);
+    const wanted = new Set();
+    for (let j = 0; j < n; j++) wanted.add(n === 1 ? 0 : Math.round((j * (count - 1)) / (n - 1)));
+    const canvas = Object.assign(document.createElement("canvas"), { width, height });
+    const pen = canvas.getContext("2d");
+    const make = (tag, props) => Object.assign(document.createElement(tag), props);
+    const grid = make("figure", { className: "descent-filmstrip" });
+    grid.style.setProperty("--descent-columns", width > 1.8 * height ? 2 : 3);
+    for (let k = 0; k < count; k++) {
+      if (pictures[k]) pen.drawImage(pictures[k], ...(at[k] || [0, 0]));
+      if (!wanted.has(k)) continue;
+      const cell = make("figure", { className: "descent-filmstrip-frame" });
+      cell.dataset.frame = k;
+      const src = canvas.toDataURL();
+      cell.append(make("img", { src, width, height, alt: labels[k] }));
+      cell.append(make("figcaption", { textContent: labels[k] }));
+      grid.append(cell);
+    }
+    const caption = `${n} of ${count} frames, evenly spaced. ${alt}`;
+    grid.append(make("figcaption", { className: "descent-filmstrip-caption", textContent: caption }));
+    root.querySelector(".descent-filmstrip")?.remove();
+    root.append(grid);
+    root.dataset.filmstrip = "ready";
+  };
 
   const start = (root) => {
     if (root.dataset.ready) return;
@@ -35,12 +70,18 @@
       }
       return decoded;
     };
-    const later = () => (window.requestIdleCallback || setTimeout)(prepare);
+    // The frames are ready (decoded) once prepare() resolves: then the filmstrip is made.
+    const framesReady = () => prepare();
+    const width = Number(img.getAttribute("width")), height = Number(img.getAttribute("height"));
+    const later = () =>
+      (window.requestIdleCallback || setTimeout)(() =>
+        framesReady().then(() => filmstrip(root, { alt, labels, at, pictures, width, height })),
+      );
     if (document.readyState === "complete") later();
     else window.addEventListener("load", later, { once: true });
     const canvas = document.createElement("canvas");
-    canvas.width = img.getAttribute("width");
-    canvas.height = img.getAttribute("height");
+    canvas.width = width;
+    canvas.height = height;
     const pen = canvas.getContext("2d");
     let i = 0, drawn = -1, shown = 0, timer = null;
     const paint = () => {
