@@ -47,7 +47,10 @@ def local_asset(filename: object) -> str | None:
 
 
 def check_assets(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
-    """Warn about each local css/js file the page links that is not in the output folder yet."""
+    """Warn about each local css/js file the page links that is not in the output folder yet
+    (on the site's pages: the single page that ``make pdf`` prints is not published)."""
+    if app.builder.name != "html":
+        return
     outdir = Path(app.outdir)
     files = [*context.get("css_files", []), *context.get("script_files", [])]
     for asset in files:

@@ -97,7 +97,7 @@ def stable_ids(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def copy_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Write each page's executed notebook, with its outputs, into the site's ``_sources``."""
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":  # the site, not make pdf's page
         return
     for docname in sorted(app.env.found_docs):
         source = executed(app, docname)

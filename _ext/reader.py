@@ -280,7 +280,7 @@ def reader_notebook(app: Sphinx, docname: str, wheel: Path) -> nbformat.Notebook
 
 def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Build the wheel, then every chapter's reader notebook, into the site and the branch tree."""
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":  # the site, not make pdf's page
         return
     if not has_package(app):
         logger.info("reader: no pyproject.toml in %s, no reader notebooks", app.srcdir)
