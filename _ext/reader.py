@@ -36,7 +36,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 import myst_markdown
-from notebooks import executed, with_outputs
+from executed_notebooks import executed, with_outputs
 from provenance import source_commit
 from reader_cells import figure_caption, reader_code_cell
 

@@ -54,7 +54,7 @@ class BuildLog:
     seconds: dict[str, float] = field(default_factory=dict)  # docname → execution time
     cached: list[str] = field(default_factory=list)  # docnames served from jupyter-cache
     failed: list[str] = field(default_factory=list)  # docnames whose execution failed
-    fingerprint: str | None = None  # _ext/freshness.py's dependency fingerprint
+    fingerprint: str | None = None  # _ext/execution_cache.py's dependency fingerprint
     succeeded: bool = False  # Sphinx printed "build succeeded"
 
 
@@ -65,7 +65,7 @@ def parse_log(text: str, root: Path) -> BuildLog:
         line = raw.strip()
         if line.startswith("build succeeded"):
             log.succeeded = True
-        found = re.search(r"freshness: dependency fingerprint ([0-9a-f]+)", line)
+        found = re.search(r"execution_cache: key ([0-9a-f]+)", line)
         if found:
             log.fingerprint = found.group(1)
         match = _LINE.match(line)

@@ -151,7 +151,7 @@ SKIP = (
 
 def copy_sources(target: Path, book: Path = ROOT) -> Path:
     """A scratch copy of the book's repository (sources, config, extensions, static files, the
-    watched library and pins, so the freshness fingerprint is the same), without the virtual
+    watched library and pins, so the execution cache key is the same), without the virtual
     environment, the builds and the caches; returns its root."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(book, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)

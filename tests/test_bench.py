@@ -29,7 +29,7 @@ ESC = "\x1b[01m"
 LOG = f"""\
 Running Jupyter-Book v1.0.4.post1
 {ESC}reading sources... \x1b[39;49;00m[ 33%] \x1b[35mbook/sgd\x1b[39;49;00m
-freshness: dependency fingerprint 0123456789abcdef
+execution_cache: key 0123456789abcdef
 /repo/book/sgd.md: Executing notebook using local CWD [mystnb]
 /repo/book/sgd.md: Executed notebook in 12.34 seconds [mystnb]
 /repo/book/sgd.md: Cached executed notebook: ID=4 [mystnb]

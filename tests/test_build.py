@@ -59,7 +59,7 @@ class Fixture:
         for bib in config.get("bibtex_bibfiles", []):
             (path / bib).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / bib, path / bib)
-        config["sphinx"]["config"]["freshness_watch"] = ["helper.py", "requirements.txt"]
+        config["sphinx"]["config"]["execution_cache_inputs"] = ["helper.py", "requirements.txt"]
         (path / "_config.yml").write_text(yaml.safe_dump(config))
         toc = {"format": "jb-book", "root": "intro", "chapters": [{"file": "chapter"}]}
         (path / "_toc.yml").write_text(yaml.safe_dump(toc))

@@ -26,10 +26,10 @@ def test_strip_ansi_removes_colour_escapes_only() -> None:
     assert harness.strip_ansi("\x1b[01mbuild \x1b[39;49;00msucceeded\x1b[0m.") == "build succeeded."
 
 
-def test_cache_inputs_are_the_book_sources_and_freshness_watch() -> None:
-    """The CI cache key and the freshness fingerprint read one list: ``freshness_watch``."""
+def test_cache_inputs_are_the_book_sources_and_execution_cache_inputs() -> None:
+    """The CI cache key and the execution cache key read one list: ``execution_cache_inputs``."""
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
-    watched = config["sphinx"]["config"]["freshness_watch"]
+    watched = config["sphinx"]["config"]["execution_cache_inputs"]
     inputs = harness.cache_inputs()
     assert inputs == [*harness.BOOK_SOURCES, *watched]
     assert all((ROOT / name).exists() for name in inputs), inputs

@@ -394,8 +394,8 @@ def test_notebooks_branch_tree(site_root: Path) -> None:
 
 def test_reader_notebook_streams_are_merged(site_root: Path, nb_doc: str) -> None:
     """Printed text is one stream output per cell and stream, as on the page, however the kernel
-    split it into messages (``_ext/notebooks.py``'s ``with_outputs`` merges them, for the reader
-    notebook as for the executed copy)."""
+    split it into messages (``with_outputs`` in ``_ext/executed_notebooks.py`` merges them, for
+    the reader notebook as for the executed copy)."""
     notebook = read_reader_notebook(site_root, nb_doc)
     split = [
         n

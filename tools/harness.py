@@ -43,7 +43,7 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_HOST = "127.0.0.1"
 NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "reports"}  # folders, not pages
-# What Sphinx itself reads to build the book; ``freshness_watch`` (``_config.yml``) adds what
+# What Sphinx itself reads to build the book; ``execution_cache_inputs`` (``_config.yml``) adds what
 # the notebooks import and run on. Together: every input of the execution cache.
 BOOK_SOURCES = ("book", "_ext", "_config.yml", "_toc.yml")
 
@@ -289,8 +289,8 @@ def chromium() -> str:
 
 def cache_inputs(root: Path = ROOT) -> list[str]:
     """Every input of the execution cache, relative to `root`: the book's sources
-    (:data:`BOOK_SOURCES`) and ``freshness_watch`` from ``_config.yml``."""
-    watched = config(root)["sphinx"]["config"]["freshness_watch"]
+    (:data:`BOOK_SOURCES`) and ``execution_cache_inputs`` from ``_config.yml``."""
+    watched = config(root)["sphinx"]["config"]["execution_cache_inputs"]
     return list(dict.fromkeys([*BOOK_SOURCES, *watched]))
 
 

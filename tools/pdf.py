@@ -3,7 +3,7 @@
 Usage: ``python tools/pdf.py`` (``make pdf``), after ``make book``. Steps:
 
 1. Sphinx's ``singlehtml`` builder, through Jupyter Book with the same ``_config.yml``, the same
-   doctrees and the same execution cache (keyed by ``_ext/freshness.py``): every chapter in
+   doctrees and the same execution cache (keyed by ``_ext/execution_cache.py``): every chapter in
    ``_toc.yml`` order on one page. A line of its log saying a notebook was *executed* fails the
    step: the PDF must show the outputs the site shows, not a second run's.
 2. That page, made printable (:func:`printable`): a cover and a table of contents in front, every

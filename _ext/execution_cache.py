@@ -6,7 +6,7 @@ Two caches stand between an edit to ``src/descent`` and the page a reader sees:
 * jupyter-cache matches a notebook to its cached outputs by the text of its code cells.
 
 An edit to the library alone changes neither, so both would serve stale outputs. This
-extension hashes the files listed in ``freshness_watch`` (the library — its modules and its
+extension hashes the files listed in ``execution_cache_inputs`` (the library — its modules and its
 data files, such as the player's JavaScript — and the pinned requirements) into a fingerprint
 and
 
@@ -82,22 +82,22 @@ def prune(cache_root: Path, keep: str) -> None:
 
 
 def on_config_inited(app: Sphinx, config: Config) -> None:
-    root = Path(config.freshness_root or app.srcdir)
-    config.freshness_fingerprint = fingerprint(root, list(config.freshness_watch))
+    root = Path(config.execution_cache_root or app.srcdir)
+    config.execution_cache_key = fingerprint(root, list(config.execution_cache_inputs))
     cache = Path(config.nb_execution_cache_path or Path(app.outdir).parent / ".jupyter_cache")
     cache_root = cache.resolve()
-    keyed = cache_root / config.freshness_fingerprint
+    keyed = cache_root / config.execution_cache_key
     keyed.mkdir(parents=True, exist_ok=True)
     keyed.touch()  # mark as most recently used
     prune(cache_root, keep=keyed.name)
     config.nb_execution_cache_path = str(keyed)
-    logger.info("freshness: dependency fingerprint %s", config.freshness_fingerprint)
+    logger.info("execution_cache: key %s", config.execution_cache_key)
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_config_value("freshness_watch", ["src", "requirements.txt"], "env", [list])
-    app.add_config_value("freshness_root", "", "env", [str])
+    app.add_config_value("execution_cache_inputs", ["src", "requirements.txt"], "env", [list])
+    app.add_config_value("execution_cache_root", "", "env", [str])
     # rebuild="env": a new fingerprint makes Sphinx re-read (and so re-execute) every document
-    app.add_config_value("freshness_fingerprint", "", "env", [str])
+    app.add_config_value("execution_cache_key", "", "env", [str])
     app.connect("config-inited", on_config_inited, priority=900)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

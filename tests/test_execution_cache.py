@@ -1,4 +1,4 @@
-"""The execution cache's key (`_ext/freshness.py`): every file of the package counts, not only
+"""The execution cache's key (`_ext/execution_cache.py`): every file of the package counts, not only
 its Python modules, so an edit to the player's JavaScript re-executes the book."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
 
-from freshness import fingerprint, watched_files  # noqa: E402
+from execution_cache import fingerprint, watched_files  # noqa: E402
 
 
 def package(root: Path) -> Path:
@@ -50,7 +50,7 @@ def test_editing_a_data_file_changes_the_fingerprint(tmp_path: Path) -> None:
 
 def test_the_books_watch_covers_the_players_files() -> None:
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    watched = watched_files(ROOT, config["sphinx"]["config"]["freshness_watch"])
+    watched = watched_files(ROOT, config["sphinx"]["config"]["execution_cache_inputs"])
     player = ROOT / "src" / "descent" / "player"
     for name in ("player.js", "player.css", "player.html", "render.py"):
         assert player / name in watched, name
