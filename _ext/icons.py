@@ -35,10 +35,26 @@ logger = logging.getLogger(__name__)
 THEME_STATIC = Path(pydata_sphinx_theme.__file__).parent / "theme/pydata_sphinx_theme/static"
 # The icons the pages use, by font: every name a page's ``fa-…`` class may give (aliases too).
 ICONS = {
-    "solid": (
-        "angle-left angle-right arrow-up bars circle-half-stroke code download expand file "
-        "file-pdf lightbulb list magnifying-glass moon outdent pencil-alt rocket sun"
-    ).split(),
+    "solid": [
+        "angle-left",
+        "angle-right",
+        "arrow-up",
+        "bars",
+        "circle-half-stroke",
+        "code",
+        "download",
+        "expand",
+        "file",
+        "file-pdf",
+        "lightbulb",
+        "list",
+        "magnifying-glass",
+        "moon",
+        "outdent",
+        "pencil-alt",
+        "rocket",
+        "sun",
+    ],
     "brands": ["github"],
 }
 FONTS = {  # font → (theme font file, CSS family, weight, the classes that select it)

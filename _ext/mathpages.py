@@ -15,7 +15,8 @@ def is_mathjax(asset: object, path: str) -> bool:
     """Whether `asset` (a page's script) is MathJax itself or its ``window.MathJax`` setup."""
     filename = str(getattr(asset, "filename", asset) or "")
     body = str(getattr(asset, "attributes", {}).get("body", ""))
-    return filename in (path, f"_static/{path}") or body.startswith(("window.MathJax", "MathJax.Hub"))
+    setup = body.startswith(("window.MathJax", "MathJax.Hub"))
+    return filename in (path, f"_static/{path}") or setup
 
 
 def drop_mathjax(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
-from harness import ROOT, chromium, serve_site, site_pages  # noqa: E402
-from measure import median  # noqa: E402
+from harness import ROOT, chromium, serve_site, site_pages
+from measure import median
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
