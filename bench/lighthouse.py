@@ -81,13 +81,15 @@ def median_run(runs: list[dict]) -> dict:
 
 
 def audit_site(site: Path, pages: list[str] | None = None, runs: int = 3) -> list[dict]:
-    """Every page of the built `site` (or just `pages`), `runs` times each, mobile profile:
-    one :func:`median_run` row per page, with its ``"page"``."""
+    """Every page of the built `site` (or just `pages`), `runs` times each on the mobile
+    profile: one :func:`median_run` row per page, with its ``"page"`` and the performance score
+    of one run on the desktop profile (``"desktop"``)."""
     rows = []
     with serve_site(site) as server:
         for page in pages or site_pages(site):
             row = median_run([audit(server.url(page)) for _ in range(runs)])
-            rows.append({"page": page, **row})
+            desktop = audit(server.url(page), desktop=True)["scores"]["performance"]
+            rows.append({"page": page, **row, "desktop": desktop})
     return rows
 
 
