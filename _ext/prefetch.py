@@ -9,7 +9,8 @@ fingerprint). MyST-NB then reads every chapter serially and finds its outputs in
 
 Strictness is unchanged: a chapter that fails here is not cached, so MyST-NB executes it again
 in its usual way, which warns naming the chapter (an error under ``-W``) and writes its report
-to ``reports/``. Only ``execute_notebooks: cache`` is sped up; other modes are left alone.
+to ``reports/``; a chapter with a report from the last build is left to MyST-NB alone. Only
+``execute_notebooks: cache`` is sped up; other modes are left alone.
 
 Log lines follow MyST-NB's (``<path>: Executed notebook in <s> seconds``), so the benchmark
 reads which chapters ran and for how long from either.
@@ -51,10 +52,11 @@ def missing(app: Sphinx, env, docnames: list[str]) -> list[tuple[str, Path, obje
     nb_config = env.mystnb_config
     cache = get_cache(nb_config.execution_cache_path or ".jupyter_cache")
     found = []
+    reports = Path(app.outdir) / "reports"
     for docname in sorted(docnames):
         path = Path(env.doc2path(docname))
-        if not path.is_file():
-            continue
+        if not path.is_file() or (reports / f"{docname}.err.log").is_file():
+            continue  # a chapter that failed last time is left to MyST-NB, to report it again
         text = path.read_text(encoding="utf-8")
         reader = create_nb_reader(str(path), env.myst_config, nb_config, text)
         if reader is None:
