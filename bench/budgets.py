@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from lighthouse import CATEGORIES
 from measure import median
 from phases import COLD, Builds, cells_run
 from report import db, kb, ratio, seconds
@@ -31,6 +32,8 @@ class Facts:
     animations: list[dict]
     load: dict | None
     load_page: dict | None
+    cold_reference: dict | None = None
+    lighthouse: dict | None = None
 
     @property
     def rebuilds(self) -> list:
@@ -142,6 +145,44 @@ def _load_ratio(f: Facts) -> tuple[float | None, str]:
     )
 
 
+def _cold_vs_reference(f: Facts) -> tuple[float | None, str]:
+    ref = f.cold_reference
+    if not ref or not ref["reference_s"]:
+        return NAN, "reference not built"
+    detail = (
+        f"median {seconds(median(ref['ours_s']))} s against {seconds(median(ref['reference_s']))}"
+        f" s for commit {ref['commit']}, built in this run"
+    )
+    if not (f.builds.cold.ok and ref["reference_ok"]):
+        return NAN, detail + ", a build FAILED"
+    return ref["ratio"], detail
+
+
+def _lighthouse_rows(f: Facts) -> list[dict]:
+    return (f.lighthouse or {}).get("ours", [])
+
+
+def _performance(f: Facts) -> tuple[float | None, str]:
+    rows = _lighthouse_rows(f)
+    if not rows:
+        return NAN, "not measured"
+    worst = min(rows, key=lambda r: r["scores"]["performance"])
+    default = [r["scores"]["performance"] for r in (f.lighthouse or {}).get("default", [])]
+    detail = f"worst {worst['page']}: {worst['scores']['performance']:g}"
+    if default:
+        detail += f" (default book: {min(default):g}–{max(default):g})"
+    return worst["scores"]["performance"], detail
+
+
+def _other_categories(f: Facts) -> tuple[float | None, str]:
+    rows = _lighthouse_rows(f)
+    if not rows:
+        return NAN, "not measured"
+    others = [(r["scores"][c], r["page"], c) for r in rows for c in CATEGORIES[1:]]
+    score, page, category = min(others)
+    return score, f"lowest {score:g} ({category}, {page})"
+
+
 BUDGETS = (
     Budget(
         "every animation ≤ {t:.2f}× the bytes of matplotlib's default jshtml (HTML and frames)",
@@ -168,6 +209,25 @@ BUDGETS = (
     Budget("every page ≤ {t:g} MB gzip-compressed", "≤", 1.5, _page_megabytes),
     Budget(
         "heaviest page loads in ≤ {t:g}× the time of its default-jshtml twin", "≤", 0.5, _load_ratio
+    ),
+)
+
+
+BUDGETS += (
+    Budget(
+        "cold build ≤ {t:g}× that of commit 4ab4708, built in the same run",
+        "≤",
+        0.5,
+        _cold_vs_reference,
+    ),
+    Budget(
+        "every page ≥ {t:g} in Lighthouse's mobile performance (median of 3)",
+        "≥",
+        90,
+        _performance,
+    ),
+    Budget(
+        "every page {t:g} in accessibility, best practices and SEO", "≥", 100, _other_categories
     ),
 )
 

@@ -125,7 +125,7 @@ def finite(value: object) -> object:
 HOW_TO_RUN = """\
 `make bench` measures build time and page weight side by side and holds them to budgets. It
 builds a snapshot of the working tree under `_build/bench/` (your `_build/html` is left alone)
-and takes about ten minutes on two cores:
+and takes about twenty-five minutes on two cores:
 
 1. a cold build of the whole book from an empty output folder (twice): wall time and the peak
    memory of the whole process tree (jupyter-book and its kernels);
@@ -137,7 +137,13 @@ and takes about ten minutes on two cores:
 6. every animation against matplotlib's default `to_jshtml()` of the very same animation,
    rendered in the same run by re-running the chapter: bytes, and the visible loss;
 7. the heaviest page's load time in headless Chromium against a twin page whose animations are
-   matplotlib's default jshtml.
+   matplotlib's default jshtml;
+8. a cold build of commit 4ab4708 (the book before its cold build was halved), extracted with
+   `git archive`, built from empty in the same run: the cold build's ratio to it;
+9. Lighthouse 12 (`npm ci` installs it) on every page, mobile profile (slow 4G, 4× CPU
+   slowdown, simulated from a trace on this host), median of 3, plus one desktop run, beside a
+   default `jupyter-book create` book built in the same run; Lighthouse's benchmark index says
+   how fast the host was.
 
 Timings are medians; ratios compare two things measured in the same run. The results go to
 `bench/results/latest.md` and `latest.json`; the exit status is 1 when a budget fails. The
@@ -157,7 +163,7 @@ def readme_section(results_md: str) -> str:
 def render(r: dict) -> str:
     """The results as markdown: a header, then one section per table."""
     sections = [_header(r), _budgets(r), _builds(r), _chapters(r), _pages(r)]
-    sections += [_animations(r), _load(r)]
+    sections += [_animations(r), _load(r), _cold_reference(r), _lighthouse(r)]
     if r["problems"]:
         sections.append("## Problems\n\n" + "\n".join(f"- {p}" for p in r["problems"]))
     return "\n\n".join(sections) + "\n"
@@ -313,3 +319,60 @@ def _load(r: dict) -> str:
         "budget is the 'ratio' on the loopback."
     )
     return f"## Load time of the heaviest page\n\n{intro}\n\n{table(header, rows)}\n\n{note}"
+
+
+def _cold_reference(r: dict) -> str:
+    ref = r.get("cold_reference")
+    if not ref:
+        return "## Cold build against the reference\n\nNot measured."
+    rows = [["this book", *[seconds(s) for s in ref["ours_s"]]]]
+    rows.append([f"commit {ref['commit']}", *[seconds(s) for s in ref["reference_s"]]])
+    width = max(len(row) for row in rows)
+    rows = [row + [""] * (width - len(row)) for row in rows]
+    header = ["build", *[f"cold {i} s" for i in range(1, width)]]
+    return (
+        "## Cold build against the reference\n\nBoth built from an empty output folder in "
+        f"this run, in the same environment: ratio of the medians {ratio(ref['ratio'])}.\n\n"
+        + table(header, rows)
+    )
+
+
+LIGHTHOUSE_HEADER = ["page", "performance (mobile)", "FCP s", "LCP s", "bytes KiB"]
+LIGHTHOUSE_HEADER += ["accessibility", "best practices", "SEO", "performance (desktop)"]
+
+
+def _lighthouse_rows(rows: list[dict]) -> list[list[object]]:
+    return [
+        [
+            row["page"],
+            f"{row['scores']['performance']:g} ({', '.join(map(str, row['performance_runs']))})",
+            f"{row['fcp_s']:.1f}",
+            f"{row['lcp_s']:.1f}",
+            f"{row['bytes'] / 1024:,.0f}",
+            f"{row['scores']['accessibility']:g}",
+            f"{row['scores']['best-practices']:g}",
+            f"{row['scores']['seo']:g}",
+            f"{row['desktop']:g}",
+        ]
+        for row in rows
+    ]
+
+
+def _lighthouse(r: dict) -> str:
+    lh = r.get("lighthouse") or {}
+    if not lh.get("ours"):
+        return "## Lighthouse\n\nNot measured."
+    indexes = [row["benchmark_index"] for row in lh["ours"] + lh.get("default", [])]
+    intro = (
+        "Lighthouse 12 on every page, served gzip-compressed from 127.0.0.1 under `/descent/`: "
+        "mobile profile, median of 3 runs (each run's score in brackets; FCP, LCP and bytes "
+        "from the median run), and one desktop run. Lighthouse simulates a slow phone from a "
+        "trace taken on this host, so scores move with its load: its benchmark index ranged "
+        f"{min(indexes):,.0f}–{max(indexes):,.0f} in this run (higher is faster)."
+    )
+    default = lh.get("default") or []
+    body = f"### This book\n\n{table(LIGHTHOUSE_HEADER, _lighthouse_rows(lh['ours']))}"
+    if default:
+        body += "\n\n### A default `jupyter-book create` book, built in the same run\n\n"
+        body += table(LIGHTHOUSE_HEADER, _lighthouse_rows(default))
+    return f"## Lighthouse\n\n{intro}\n\n{body}"

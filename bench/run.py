@@ -1,6 +1,6 @@
 """`make bench`: the book's build time and page weight, measured side by side, against budgets.
 
-What it measures, in seven phases (``phases.py``), is told once, in ``report.HOW_TO_RUN`` (the
+What it measures, in nine phases (``phases.py``), is told once, in ``report.HOW_TO_RUN`` (the
 README's "Performance" section opens with it); the budgets are one table (``budgets.py``); the
 report renders the results (``report.py``). Prints a markdown table, writes
 ``bench/results/latest.md`` and ``latest.json``, and exits 1 if a budget fails (the results are
@@ -18,6 +18,7 @@ from pathlib import Path
 # is on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
+import pagespeed
 import phases
 from budgets import Facts, check_all
 from builds import BENCH, ROOT, snapshot
@@ -32,6 +33,8 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rebuilds", type=int, default=3)
     parser.add_argument("--edits", type=int, default=3)
     parser.add_argument("--load-runs", type=int, default=7)
+    parser.add_argument("--reference-runs", type=int, default=1)
+    parser.add_argument("--lighthouse-runs", type=int, default=3)
     parser.add_argument(
         "--readme-section",
         type=Path,
@@ -45,7 +48,7 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def measure(book: Path, args: argparse.Namespace, problems: list[str]) -> Facts:
-    """Run the seven phases on the snapshot `book`; what cannot be measured goes to `problems`."""
+    """Run the nine phases on the snapshot `book`; what cannot be measured goes to `problems`."""
     phases.say("calibrating: interpreter start, import torch, import fastai.basics (3 runs each)")
     calibration = phases.calibrate()
     torch_s = calibration["import_torch_s"]
@@ -72,7 +75,13 @@ def measure(book: Path, args: argparse.Namespace, problems: list[str]) -> Facts:
             load = phases.load_time(html, page, anims, args.load_runs)
         except Exception as error:  # the rest of the results still count
             problems.append(f"load time of {page['page']} not measured: {error}")
-    return Facts(builds, calibration, chapters, kernels, pages, anims, load, page)
+    reference = pagespeed.reference_builds(args.reference_runs)
+    cold = pagespeed.cold_ratio(builds.colds, reference)
+    if not cold["reference_ok"]:
+        problems.append(f"the reference build of {cold['commit']} failed, see its log")
+    scores = pagespeed.pages_scores(html, args.lighthouse_runs)
+    problems += scores.pop("problems")
+    return Facts(builds, calibration, chapters, kernels, pages, anims, load, page, cold, scores)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -94,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         pages=facts.pages,
         animations=facts.animations,
         load=facts.load,
+        cold_reference=facts.cold_reference,
+        lighthouse=facts.lighthouse,
         budgets=check_all(facts),
         problems=problems,
     )

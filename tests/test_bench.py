@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import statistics
 from pathlib import Path
 
 import numpy as np
@@ -235,8 +236,37 @@ def facts(**changes) -> budgets.Facts:
         animations=[{"ratio_html": 0.1, "ratio_frames": 0.2, "psnr_min_db": 45.0}],
         load=load,
         load_page=pages[0],
+        cold_reference=reference(run.colds, [200.0]),
+        lighthouse={"ours": [lighthouse_row("book/a.html", 92)], "default": []},
     )
     return budgets.Facts(**{**fields, **changes})
+
+
+def reference(colds: list, seconds: list[float], ok: bool = True) -> dict:
+    ours = [b.seconds for b in colds]
+    ratio = statistics.median(ours) / statistics.median(seconds)
+    return {
+        "commit": "4ab4708",
+        "ours_s": ours,
+        "reference_s": seconds,
+        "reference_ok": ok,
+        "ratio": ratio,
+    }
+
+
+def lighthouse_row(page: str, performance: float, others: float = 100) -> dict:
+    scores = {"performance": performance, "accessibility": others}
+    scores |= {"best-practices": others, "seo": others}
+    return {
+        "page": page,
+        "scores": scores,
+        "performance_runs": [performance] * 3,
+        "fcp_s": 1.0,
+        "lcp_s": 2.0,
+        "bytes": 300_000,
+        "benchmark_index": 2000,
+        "desktop": 99,
+    }
 
 
 def verdicts(f: budgets.Facts) -> list[bool | None]:
@@ -258,7 +288,7 @@ def test_budgets_fail_on_what_was_measured_over_the_threshold() -> None:
     run.colds = [a_build(130.0, ["book/a"])]
     run.edits = [a_build(9.0, ["book/a", "book/b"])]
     heavy = [{"page": "p.html", "raw": 1, "gzip": 1_600_000, "animations": []}]
-    assert verdicts(facts(builds=run, pages=heavy)) == [True] * 4 + [
+    assert verdicts(facts(builds=run, pages=heavy))[:9] == [True] * 4 + [
         False,
         False,
         True,
@@ -278,6 +308,20 @@ def test_budgets_fail_what_could_not_be_measured_and_skip_what_does_not_exist() 
     run.edits = []
     unmeasured = [{"ratio_html": 0.1, "ratio_frames": 0.1, "psnr_min_db": None}]
     found = verdicts(facts(builds=run, animations=unmeasured, load=None))
-    assert found == [True, False, False, None, None, False, True, True, False]
+    assert found[:9] == [True, False, False, None, None, False, True, True, False]
     nothing = verdicts(facts(animations=[], pages=[], load=None, load_page=None))
-    assert nothing[:2] == [None, None] and nothing[7:] == [None, None]
+    assert nothing[:2] == [None, None] and nothing[7:9] == [None, None]
+
+
+def test_cold_build_against_the_reference_and_lighthouse_budgets() -> None:
+    run = facts().builds
+    assert verdicts(facts())[-3:] == [True, True, True]
+    slow = facts(cold_reference=reference(run.colds, [150.0]))
+    assert verdicts(slow)[-3] is False, "not half the reference's time"
+    failed = facts(cold_reference=reference(run.colds, [400.0], ok=False))
+    assert verdicts(failed)[-3] is False, "a failed reference build proves nothing"
+    low = {"ours": [lighthouse_row("a.html", 95), lighthouse_row("b.html", 89)], "default": []}
+    assert verdicts(facts(lighthouse=low))[-2:] == [False, True]
+    seo = {"ours": [lighthouse_row("a.html", 95, others=92)], "default": []}
+    assert verdicts(facts(lighthouse=seo))[-2:] == [True, False]
+    assert verdicts(facts(lighthouse=None, cold_reference=None))[-3:] == [False, False, False]

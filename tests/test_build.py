@@ -124,6 +124,27 @@ def test_a_failing_cell_fails_the_build_and_names_the_chapter(book: Fixture) -> 
     assert "ZeroDivisionError" in output
 
 
+def test_chapters_execute_in_parallel_and_a_failing_one_still_fails_the_build(
+    book: Fixture,
+) -> None:
+    """With two uncached chapters, _ext/prefetch.py runs both side by side first; the failing
+    one is not cached, so MyST-NB runs it again, names it and writes its report."""
+    book.chapter(COUNTING_CELL, name="good")
+    book.chapter(COUNTING_CELL, code_cell("1 / 0"), name="bad")
+    book.toc("good", "bad")
+    done = book.build()
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "prefetch: executing 2 notebooks in 2 processes" in output
+    assert re.search(r"good\.md: Executed notebook in [0-9.]+ seconds \[prefetch\]", output)
+    assert re.search(r"good\.md: Using cached notebook", output), "not executed twice"
+    assert "bad.md" in output and "ZeroDivisionError" in output
+    assert "ZeroDivisionError" in (book.site() / "reports" / "bad.err.log").read_text()
+    assert book.runs() == 3, "good once, bad twice (in parallel, then again to report)"
+    again = book.build()
+    assert again.returncode != 0 and book.runs() == 4, "the good chapter came from the cache"
+
+
 def test_a_cell_tagged_raises_exception_may_fail(book: Fixture) -> None:
     book.chapter(COUNTING_CELL, code_cell("1 / 0", tags=["raises-exception"]))
     done = book.build()
@@ -298,5 +319,7 @@ def test_every_failing_chapter_is_reported_with_its_traceback(book: Fixture) -> 
             assert any(f"reports/{name}.err.log" in w for w in warnings), attempt
         assert not any("fine.md" in w for w in warnings), attempt
         assert "ZeroDivisionError" in book.page("fine")
-    # The failing chapters ran again in the next build (never cached as good); "fine" did not.
-    assert book.runs() == 3 + 2
+    # The first build ran all three side by side (_ext/prefetch.py), then the two failing ones
+    # again to report them; the next build ran only the failing ones (never cached as good,
+    # and left to MyST-NB alone since they have reports); "fine" came from the cache.
+    assert book.runs() == 3 + 2 + 2
