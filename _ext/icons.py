@@ -40,6 +40,7 @@ ICONS = {
         "angle-right",
         "arrow-up",
         "bars",
+        "book",
         "circle-half-stroke",
         "code",
         "download",
