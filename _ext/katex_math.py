@@ -21,8 +21,10 @@ KaTeX's stylesheet and the fonts it names. This extension
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 from docutils import nodes
@@ -71,6 +73,25 @@ def use_npm_katex(app: Sphinx, config) -> None:
     config.katex_prerender = True
     config.katex_css_path = CSS_PATH
     config.katex_js_path = str(katex_dist() / "katex.min.js")
+
+
+STARTUP_TIMEOUT = 60.0  # s for Node.js to load KaTeX and listen (sphinxcontrib-katex's: 5 s)
+
+
+def start_renderer(app: Sphinx) -> None:
+    """Start sphinxcontrib-katex's KaTeX server on a TCP port of 127.0.0.1.
+
+    Its own start (a Unix socket) connects as soon as the socket's file exists, which can be
+    before the server listens: on a loaded machine the build failed with ConnectionRefusedError.
+    The TCP route retries until the server listens, and here may take up to STARTUP_TIMEOUT.
+    """
+    server = katex.KaTeXServer
+    if app.builder.format != "html" or server.katex_server is not None:
+        return
+    rundir = Path(tempfile.mkdtemp(prefix="katex-"))
+    process, sock = server.start_network_socket(rundir, STARTUP_TIMEOUT)
+    server.katex_server = server(rundir, process, sock)
+    atexit.register(server.terminate, server.katex_server)
 
 
 def write_katex(app: Sphinx) -> None:
@@ -135,5 +156,6 @@ def setup(app: Sphinx) -> dict:
     )
     app.connect("config-inited", use_npm_katex)
     app.connect("builder-inited", write_katex)
+    app.connect("builder-inited", start_renderer, priority=600)  # after sphinxcontrib-katex's
     app.connect("html-page-context", drop_katex_css)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}
