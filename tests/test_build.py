@@ -161,6 +161,24 @@ def test_a_broken_cross_reference_fails_the_build(book: Fixture) -> None:
     assert "a-label-that-does-not-exist" in output
 
 
+def test_math_is_typeset_at_build_time_and_a_bad_formula_fails_the_build(book: Fixture) -> None:
+    book.chapter(COUNTING_CELL, prose="The loss $L(a) = \\frac{1}{n}$ falls.\n")
+    done = book.build()
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = book.page()
+    assert '<annotation encoding="application/x-tex">L(a) = \\frac{1}{n}</annotation>' in page
+    assert "katex-html" in page
+    assert "MathJax" not in page and "mathjax/" not in page  # no math script, no config for one
+    assert "katex" not in book.page("intro")  # no stylesheet for math on a page without math
+
+    book.chapter(COUNTING_CELL, prose="The loss $L(a) = \\frac{1}$ falls.\n")
+    done = book.build()
+    assert done.returncode != 0
+    output = done.stdout + done.stderr
+    assert "chapter.md" in output
+    assert "KaTeX cannot typeset 'L(a) = \\\\frac{1}'" in output
+
+
 def test_a_stray_library_warning_fails_the_build(book: Fixture) -> None:
     book.chapter(COUNTING_CELL, code_cell("import warnings\nwarnings.warn('deprecated thing')"))
     done = book.build()
@@ -239,7 +257,7 @@ def test_pages_link_assets_with_their_checksum_in_clean_and_incremental_builds(
     clean = book.page()
     clean_index = (book.site() / "searchindex.js").read_bytes()
     static = book.site() / "_static"
-    assets = [static / "mathjax" / "tex-chtml.js", *static.glob("mystnb.*.css")]
+    assets = [static / "katex" / "katex.min.css", *static.glob("mystnb.*.css")]
     assert len(assets) == 2
     for path in assets:
         name = path.relative_to(static).as_posix()

@@ -162,6 +162,17 @@ def test_pdf_edition_shows_every_animation_as_a_filmstrip(book_pdf, site_root, t
     assert_no_controls([player for _, player in players], text, PDF_NAME)
 
 
+def test_pdf_edition_typesets_the_math(book_pdf):
+    """The math is typeset in KaTeX's fonts (at build time, _ext/katex_math.py), not printed as
+    TeX source nor in a fallback font."""
+    fonts = poppler("pdffonts", str(book_pdf))
+    for font in ("KaTeX_Main-Regular", "KaTeX_Math-Italic"):
+        assert f"+{font} " in fonts, f"{font} is not embedded:\n{fonts}"
+    text = pdf_text(book_pdf)
+    for source in ("\\frac", "\\nabla", "\\lambda", "$$"):
+        assert source not in text, f"TeX source {source!r} is printed"
+
+
 def test_pdf_edition_has_links_out_and_within(book_pdf):
     """Links to the web work; the contents and the cross-references jump within the PDF (never
     to a file on the machine that printed it); the PDF has an outline."""

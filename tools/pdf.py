@@ -8,10 +8,11 @@ Usage: ``python tools/pdf.py`` (``make pdf``), after ``make book``. Steps:
    step: the PDF must show the outputs the site shows, not a second run's.
 2. That page, made printable (:func:`printable`): a cover and a table of contents in front, every
    chapter on a new page, every ``id`` unique.
-3. Debian's Chromium (the one the browser tests use), driven by Playwright, waits until MathJax
-   has typeset and every animation has made its filmstrip (``data-filmstrip="ready"``, see
-   ``src/descent/player/player.js``), then prints it with ``page.pdf()``: A4, the print
-   stylesheet (``_static/print.css``), a running header and page numbers, an outline.
+3. Debian's Chromium (the one the browser tests use), driven by Playwright, waits until the fonts
+   (KaTeX's, for the math typeset at build time) have loaded and every animation has made its
+   filmstrip (``data-filmstrip="ready"``, see ``src/descent/player/player.js``), then prints it
+   with ``page.pdf()``: A4, the print stylesheet (``_static/print.css``), a running header and
+   page numbers, an outline.
 4. The PDF's dates are pinned (:func:`pin_dates`) so the same book gives the same bytes, and it is
    copied into the site as ``_build/html/book.pdf``, which every page's download menu links
    (``_ext/pdfedition.py``).
@@ -248,9 +249,10 @@ def chromium() -> str | None:
 # Ready to print: every animation has made its filmstrip (player.js) …
 FILMSTRIPS_JS = """() => Array.from(document.querySelectorAll(".descent-anim"))
   .every((player) => player.dataset.filmstrip === "ready")"""
-# … MathJax has typeset, and every image has loaded.
+# … the fonts the page uses (KaTeX's too: the math is typeset at build time, _ext/katex_math.py)
+# have loaded, and every image has.
 SETTLED_JS = """async () => {
-  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  await document.fonts.ready;
   await Promise.all(Array.from(document.images).map((i) => i.decode().catch(() => null)));
 }"""
 
