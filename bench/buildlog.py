@@ -1,4 +1,4 @@
-"""Pure helpers of the benchmark: read a build log, count cells, weigh pages (no builds here).
+"""Pure helpers of the benchmark: read a build log and the executed notebooks (no builds here).
 
 MyST-NB logs one line per notebook it touches, prefixed by the source file's path:
 
@@ -6,31 +6,27 @@ MyST-NB logs one line per notebook it touches, prefixed by the source file's pat
     /repo/book/sgd.md: Executed notebook in 12.34 seconds [mystnb]
     /repo/book/tensors.md: Using cached notebook: ID=3 [mystnb]
 
-Sphinx colours its output; :func:`strip_ansi` removes the escapes first.
+Sphinx colours its output; ``harness.strip_ansi`` removes the escapes first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import json
 import re
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from harness import strip_ansi
 
 __all__ = [
     "BuildLog",
     "code_cells",
     "docname",
-    "gzip_size",
-    "median",
     "parse_log",
-    "strip_ansi",
 ]
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LINE = re.compile(
     r"^(?P<path>\S.*?): (?:"
     r"(?P<executing>Executing notebook using)"
@@ -39,11 +35,6 @@ _LINE = re.compile(
     r"|(?P<failed>Executing notebook failed)"
     r")"
 )
-
-
-def strip_ansi(text: str) -> str:
-    """`text` without terminal colour escapes."""
-    return _ANSI.sub("", text)
 
 
 def docname(path: str, root: Path) -> str:
@@ -148,15 +139,3 @@ def kernel_imports(lines: Iterable[str], executed: Sequence[str]) -> dict[str, l
 def mentions_fastai(sources: Iterable[str]) -> bool:
     """Whether any of these code cells mentions fastai at all (an import, a name, a label)."""
     return any("fastai" in source for source in sources)
-
-
-def gzip_size(data: bytes) -> int:
-    """Bytes of `data` gzip-compressed at level 9 with a fixed header (mtime 0)."""
-    return len(gzip.compress(data, compresslevel=9, mtime=0))
-
-
-def median(values: Sequence[float]) -> float:
-    """The median of a non-empty sequence."""
-    if not values:
-        raise ValueError("median of nothing")
-    return float(statistics.median(values))

@@ -25,11 +25,11 @@ from pathlib import Path
 import psutil
 
 from buildlog import BuildLog, parse_log
+from harness import ROOT, jb_flags, source_commit
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "_build" / "bench"
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
-FLAGS = ["-W", "-n", "--keep-going"]
+FLAGS = jb_flags()  # the Makefile's strict flags
 EXTRA_ENV: dict[str, str] = {}  # set by `snapshot`: the environment every build runs in
 
 
@@ -156,22 +156,6 @@ def copy_sources(target: Path, book: Path = ROOT) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(book, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
     return target
-
-
-def source_commit(book: Path) -> str:
-    """The checked-out commit of `book`, ``+dirty`` with uncommitted changes to tracked files
-    (as ``_ext/provenance.py`` says it), or "unknown"."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=book, capture_output=True, text=True, check=True)
-        return done.stdout.strip()
-
-    try:
-        commit = git("rev-parse", "HEAD")
-        dirty = git("status", "--porcelain", "--untracked-files=no")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
 
 
 def snapshot(book: Path, target: Path) -> tuple[Path, str]:

@@ -6,8 +6,8 @@ else — theme, scripts, text — is byte-identical. A third variant, *bare*, ha
 removed altogether: what the page costs without its animations, to tell the animations' own
 share of the load time from the page's fixed cost. Both pages are served from one local
 ``127.0.0.1`` server out of a copy of the built site, gzip-compressed as GitHub Pages serves
-them. Every request to any other host (the default player's Font Awesome stylesheet on a CDN)
-is aborted by a route handler, so it fails at once and equally.
+them (``harness.serve_site``). Every request to any other host (the default player's Font
+Awesome stylesheet on a CDN) is aborted by a route handler, so it fails at once and equally.
 
 Each measurement opens a fresh browser context (empty cache), loads the page until its
 ``load`` event and reads ``PerformanceNavigationTiming.loadEventEnd``. Runs alternate between
@@ -18,28 +18,14 @@ Two network profiles: the loopback as is, and a throttled one (CDP network emula
 
 from __future__ import annotations
 
-import contextlib
-import gzip
-import http.server
-import os
 import shutil
-import threading
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import ClassVar
 from urllib.parse import urlsplit
 
-from buildlog import median
+from harness import CHROMIUM_ARGS, LOCAL_HOST, chromium, serve_site
+from measure import median
 
-CHROMIUM = os.environ.get("DESCENT_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    # Behind the route handler, a second guard: no host name but 127.0.0.1 resolves.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 # A modest broadband reader: 10 Mbit/s down, 40 ms round trip.
 THROTTLED = {
     "offline": False,
@@ -57,38 +43,6 @@ def make_twin(page: str, swaps: list[tuple[str, str]]) -> tuple[str, int]:
             page = page.replace(ours, default, 1)
             count += 1
     return page, count
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files, gzip-compressed when the browser accepts it; quiet."""
-
-    _cache: ClassVar[dict[Path, bytes]] = {}  # gzip bodies, shared by all requests
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        path = Path(self.translate_path(urlsplit(self.path).path))
-        if path.is_dir():
-            path = path / "index.html"
-        if not path.is_file():
-            self.send_error(404)
-            return
-        body = path.read_bytes()
-        ctype = self.guess_type(str(path))
-        self.send_response(200)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Cache-Control", "no-store")
-        if "gzip" in self.headers.get("Accept-Encoding", ""):
-            if path not in self._cache:
-                self._cache[path] = gzip.compress(body, compresslevel=6, mtime=0)
-            body = self._cache[path]
-            self.send_header("Content-Encoding", "gzip")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        # The browser context may close after the load event, mid-transfer of a late asset.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.wfile.write(body)
 
 
 @dataclass
@@ -123,7 +77,6 @@ def measure(
 
     shutil.rmtree(workdir, ignore_errors=True)
     shutil.copytree(site, workdir)
-    _Handler._cache.clear()
     original = Path(page)
     paths = {}
     for name, text in variants.items():
@@ -133,34 +86,25 @@ def measure(
             paths[name] = original.with_name(f"{original.stem}.{name}.html").as_posix()
             (workdir / paths[name]).write_text(text, encoding="utf-8")
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(_Handler, directory=str(workdir))
-    )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     names = list(variants)
     times = {p: {name: [] for name in names} for p in PROFILES}
     aborted = dict.fromkeys(names, 0)
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            try:
-                for profile in PROFILES:
-                    for round_ in range(runs + 1):  # round 0 is a warm-up
-                        shift = round_ % len(names)
-                        for name in names[shift:] + names[:shift]:
-                            ms, blocked = _load_retrying(
-                                browser, base + paths[name], profile == "throttled"
-                            )
-                            if round_:
-                                times[profile][name].append(ms)
-                            else:
-                                aborted[name] = blocked
-            finally:
-                browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_site(workdir) as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for profile in PROFILES:
+                for round_ in range(runs + 1):  # round 0 is a warm-up
+                    shift = round_ % len(names)
+                    for name in names[shift:] + names[:shift]:
+                        ms, blocked = _load_retrying(
+                            browser, server.url(paths[name]), profile == "throttled"
+                        )
+                        if round_:
+                            times[profile][name].append(ms)
+                        else:
+                            aborted[name] = blocked
+        finally:
+            browser.close()
     return LoadTimes(page=page, runs=runs, all_ms=times, aborted=aborted)
 
 
@@ -190,7 +134,7 @@ def _load(browser, url: str, throttled: bool) -> tuple[float, int]:
     try:
         page = context.new_page()
         # Only requests to other hosts are intercepted (interception itself costs time).
-        page.route(lambda address: urlsplit(address).hostname != "127.0.0.1", abort)
+        page.route(lambda address: urlsplit(address).hostname != LOCAL_HOST, abort)
         if throttled:
             cdp = context.new_cdp_session(page)
             cdp.send("Network.enable")

@@ -23,34 +23,21 @@ import os
 import re
 import shutil
 import socket
-import threading
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
-import yaml
 from bs4 import BeautifulSoup
 
-ROOT = Path(__file__).resolve().parent.parent
-CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+import harness
+from harness import LOCAL_HOST, ROOT, SiteServer, site_pages
+
+CONFIG = harness.config()
 BASEURL: str = CONFIG["html"]["baseurl"]  # https://descent-book.github.io/descent/
-PREFIX: str = urlsplit(BASEURL).path  # /descent/: where Pages serves the book
-LOCAL_HOST = "127.0.0.1"
-NOT_PAGES = {"_static", "_sources", "_images", "_downloads", "reports"}  # folders, not pages
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    # A second guard behind the request routing: no name but 127.0.0.1 resolves.
-    f"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {LOCAL_HOST}",
-]
+PREFIX: str = harness.pages_prefix()  # /descent/: where Pages serves the book
 
 
 # --- the site and its pages -----------------------------------------------------------------
@@ -63,18 +50,6 @@ def site_path() -> Path:
 
 def missing_site_message(root: Path) -> str:
     return f"no built site at {root} (no index.html): run `make book` first"
-
-
-def site_pages(root: Path) -> list[str]:
-    """Every page of the site: its ``*.html`` files outside the asset folders, sorted."""
-    if not (root / "index.html").is_file():
-        return []
-    pages = []
-    for path in root.rglob("*.html"):
-        rel = path.relative_to(root)
-        if rel.parts[0] not in NOT_PAGES:
-            pages.append(rel.as_posix())
-    return sorted(pages)
 
 
 def docnames(root: Path) -> list[str]:
@@ -219,73 +194,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.site)
 
 
+# --- tools from requirements-test.txt ------------------------------------------------------
+
+
+def installed_tool(name: str) -> str:
+    """The path of a command-line tool from requirements-test.txt: next to this Python (the
+    .venv's bin), else on PATH. Raises FileNotFoundError saying how to install it."""
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.is_file() else shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(
+            f"{name} is not installed: `.venv/bin/python -m pip install -r requirements-test.txt"
+            " -c constraints.txt` (it is pinned there)"
+        )
+    return found
+
+
 # --- the local server -------------------------------------------------------------------------
-
-
-class SiteHandler(SimpleHTTPRequestHandler):
-    """Serves the site under ``PREFIX`` only; anything else is 404 with the site's 404 page."""
-
-    site: Path  # set on a subclass per server
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, directory=str(self.site), **kwargs)
-
-    def translate_path(self, path: str) -> str:
-        url_path = unquote(urlsplit(path).path)
-        if url_path + "/" == PREFIX:
-            url_path = PREFIX  # /descent → the site's root (the handler redirects to /descent/)
-        if not url_path.startswith(PREFIX):
-            return str(self.site / "\0outside-the-prefix")  # never exists: 404
-        return super().translate_path("/" + url_path[len(PREFIX) :])
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None):
-        page = self.site / "404.html"
-        if code != HTTPStatus.NOT_FOUND or not page.is_file() or self.command != "GET":
-            return super().send_error(code, message, explain)
-        body = page.read_bytes()  # as GitHub Pages does: the site's 404.html, status 404
-        self.send_response(code)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-        return None
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def log_message(self, format: str, *args) -> None:  # quiet
-        pass
-
-
-@dataclass
-class SiteServer:
-    root: Path
-    port: int
-
-    @property
-    def base(self) -> str:
-        """The site's root URL, ``http://127.0.0.1:<port>/descent/``."""
-        return f"http://{LOCAL_HOST}:{self.port}{PREFIX}"
-
-    def url(self, doc: str) -> str:
-        return self.base + doc
 
 
 @pytest.fixture(scope="session")
 def site_server(site_root: Path) -> Iterator[SiteServer]:
-    """The site over HTTP on 127.0.0.1 (a free port, threaded, quiet), stopped at session end."""
-    handler = type("Handler", (SiteHandler,), {"site": site_root})
-    server = ThreadingHTTPServer((LOCAL_HOST, 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield SiteServer(site_root, server.server_address[1])
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """The site over HTTP on 127.0.0.1 under the Pages prefix (``harness.serve_site``)."""
+    with harness.serve_site(site_root, PREFIX) as server:
+        yield server
 
 
 def free_port() -> int:
@@ -297,37 +229,25 @@ def free_port() -> int:
 # --- the browser ------------------------------------------------------------------------------
 
 
-def chromium_executable() -> str | None:
-    """``$DESCENT_CHROMIUM``, else Debian's ``/usr/bin/chromium``, else None (Playwright's own)."""
-    chosen = os.environ.get("DESCENT_CHROMIUM")
-    if chosen:
-        if not (Path(chosen).is_file() and os.access(chosen, os.X_OK)):
-            pytest.fail(f"DESCENT_CHROMIUM={chosen} is not an executable file", pytrace=False)
-        return chosen
-    if Path("/usr/bin/chromium").is_file():
-        return "/usr/bin/chromium"
-    return shutil.which("chromium") or None
-
-
 @pytest.fixture(scope="session")
 def browser():
     """One headless Chromium for the whole session. A missing browser fails with what to do."""
     from playwright.sync_api import Error, sync_playwright
 
-    executable = chromium_executable()
+    try:
+        executable = harness.chromium()
+    except harness.ChromiumNotFound as error:
+        pytest.fail(str(error), pytrace=False)
     playwright = sync_playwright().start()
     try:
         try:
             launched = playwright.chromium.launch(
-                executable_path=executable, headless=True, args=CHROMIUM_ARGS
+                executable_path=executable, headless=True, args=harness.CHROMIUM_ARGS
             )
         except Error as error:
             pytest.fail(
-                f"cannot start Chromium ({executable or 'Playwright bundled browser'}): "
-                f"{str(error).splitlines()[0]}\n"
-                "Install one: `make browser` (Debian's chromium, as root), "
-                "`.venv/bin/python -m playwright install chromium`, "
-                "or export DESCENT_CHROMIUM=/path/to/chrome",
+                f"cannot start Chromium ({executable}): "
+                f"{str(error).splitlines()[0]}\n{harness.GET_CHROMIUM}",
                 pytrace=False,
             )
         yield launched

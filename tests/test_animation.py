@@ -13,6 +13,7 @@ import itertools
 import re
 from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -27,11 +28,10 @@ from descent.codec import PALETTE_SIZE, decode_frame, decode_frames, encode_fram
 from descent.data import linear_data
 from descent.loss import critical_lr
 from descent.player import read_players, referenced_urls
-from descent.train import fit
+from descent.train import History, fit
 
 SMALL = {"figsize": (3.0, 2.0), "dpi": 40}
 A0 = (-1.0, 1.0)
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -236,6 +236,64 @@ def test_default_jshtml_renders_the_same_frames(data):
     assert odd.size == (width, height)
 
 
+def default_frame_count(html: str) -> int:
+    """How many frames matplotlib's player holds: its ``frames[k] = "data:…"`` lines."""
+    return len(re.findall(r'^\s*frames\[\d+\] = "data:image/png;base64,', html, re.M))
+
+
+def test_default_jshtml_keeps_every_frame_past_the_embed_limit(data):
+    """matplotlib stops adding frames at ``animation.embed_limit`` and only logs a warning;
+    default_jshtml must still hold all 41 frames (0.3 MB fell at 19 of them)."""
+    x, y = data
+    long_run = fit(x, y, A0, lr=0.1, steps=40)
+    anim = animate_line(x, y, long_run, max_frames=41, dpi=60)
+    assert anim.frame_count == 41
+    with mpl.rc_context({"animation.embed_limit": 0.3}):
+        html = anim.default_jshtml()
+        assert mpl.rcParams["animation.embed_limit"] == 0.3, "the caller's setting is kept"
+    assert len(html.encode()) > 0.3 * 1024**2, "past the limit, so the limit was in play"
+    assert default_frame_count(html) == 41
+
+
+def test_default_jshtml_frames_do_not_depend_on_savefig_settings(data, run):
+    """A caller's ``savefig.facecolor`` would recolour matplotlib's PNGs behind the axes."""
+    x, y = data
+    anim = animate_line(x, y, run, max_frames=2, **SMALL)
+    with mpl.rc_context({"savefig.facecolor": "red"}):
+        default = anim.default_jshtml()
+    payload = re.search(r"data:image/png;base64,([^\"]+)", default).group(1)
+    first = Image.open(io.BytesIO(base64.b64decode(payload.replace("\\\n", ""))))
+    assert np.array_equal(np.asarray(first.convert("RGB")), anim.rgb_frames[0])
+
+
+def test_frames_do_not_depend_on_the_rcparams_when_shown(data, run):
+    """Frames are drawn lazily, when shown: they use the rcParams of when the animation was
+    made (tick labels, made on the first draw, used to take the ones in force when shown)."""
+    x, y = data
+    made_with = {"xtick.labelsize": 16, "ytick.color": "red", "axes.unicode_minus": False}
+    with mpl.rc_context(made_with):
+        shown_later = animate_panels(x, y, run, max_frames=2, **SMALL)
+        reference = animate_panels(x, y, run, max_frames=2, **SMALL).rgb_frames
+    before = dict(mpl.rcParams)
+    assert np.array_equal(shown_later.rgb_frames, reference)
+    assert dict(mpl.rcParams) == before, "the caller's rcParams are left as they were"
+    plain = animate_panels(x, y, run, max_frames=2, **SMALL).rgb_frames
+    assert not np.array_equal(plain, reference), "the settings do show in the frames"
+
+
+@pytest.mark.parametrize("builder", [animate_line, animate_panels])
+def test_a_history_that_requires_grad_is_animated_by_its_values(data, builder):
+    """A reader's own record of a loop, without .detach(), animates exactly like the detached
+    record (it used to fail inside torch: "Can't call numpy() on Tensor that requires grad")."""
+    x, y = data
+    detached = fit(x, y, A0, lr=0.3, steps=3)
+    params = detached.params.clone().requires_grad_()
+    losses = detached.losses.clone().requires_grad_()
+    recorded = History(params * 1.0, losses * 1.0, False, 0.3, None)
+    mine = builder(x, y, recorded, **SMALL)
+    assert np.array_equal(mine.rgb_frames, builder(x, y, detached, **SMALL).rgb_frames)
+
+
 # --- the three builders ------------------------------------------------------------------------
 
 
@@ -291,10 +349,8 @@ def test_bad_input_raises_naming_the_argument(error, name, call, data, run):
 
 
 @pytest.mark.browser
-@pytest.mark.skipif(not CHROMIUM.is_file(), reason="needs Chromium at /usr/bin/chromium")
-def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
+def test_play_and_pause_in_a_browser(anim, data, run, tmp_path, browser):
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
     x, y = data
     second_player = animate_line(x, y, run, max_frames=4, **SMALL).to_html()
@@ -305,38 +361,35 @@ def test_play_and_pause_in_a_browser(anim, data, run, tmp_path):
         "</body></html>",
         encoding="utf-8",
     )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        requests, errors = [], []
+        tab.on("request", lambda r: requests.append(r.url))
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.goto(page_path.as_uri())
+        first, second = tab.locator(".descent-anim").all()
+        frame = lambda root: int(root.get_attribute("data-frame"))  # noqa: E731
+        assert frame(first) == 0 and first.locator(".descent-controls").is_visible()
+        violations = Axe().run(tab).response["violations"]
+        assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+
+        first.locator(".descent-play").click()
+        tab.wait_for_function(
+            "el => Number(el.dataset.frame) >= 3", arg=first.element_handle(), timeout=5000
         )
-        try:
-            tab = browser.new_page()
-            requests, errors = [], []
-            tab.on("request", lambda r: requests.append(r.url))
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(page_path.as_uri())
-            first, second = tab.locator(".descent-anim").all()
-            frame = lambda root: int(root.get_attribute("data-frame"))  # noqa: E731
-            assert frame(first) == 0 and first.locator(".descent-controls").is_visible()
-            violations = Axe().run(tab).response["violations"]
-            assert [v["id"] for v in violations if v["impact"] in ("serious", "critical")] == []
+        first.locator(".descent-pause").click()
+        stopped = frame(first)
+        tab.wait_for_timeout(4 * anim.interval)
+        assert frame(first) == stopped
+        assert frame(second) == 0  # the other player did not move
+        image = first.locator(".descent-frame")
+        assert image.get_attribute("alt").endswith(f"Showing step {stopped} of 12.")
 
-            first.locator(".descent-play").click()
-            tab.wait_for_function(
-                "el => Number(el.dataset.frame) >= 3", arg=first.element_handle(), timeout=5000
-            )
-            first.locator(".descent-pause").click()
-            stopped = frame(first)
-            tab.wait_for_timeout(4 * anim.interval)
-            assert frame(first) == stopped
-            assert frame(second) == 0  # the other player did not move
-            image = first.locator(".descent-frame")
-            assert image.get_attribute("alt").endswith(f"Showing step {stopped} of 12.")
-
-            first.locator(".descent-last").click()
-            first.locator(".descent-next").click()  # loops to the start
-            assert frame(first) == 0
-            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
-            assert errors == []
-        finally:
-            browser.close()
+        first.locator(".descent-last").click()
+        first.locator(".descent-next").click()  # loops to the start
+        assert frame(first) == 0
+        assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+        assert errors == []
+    finally:
+        context.close()

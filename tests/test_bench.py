@@ -9,19 +9,19 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-BENCH = Path(__file__).resolve().parent.parent / "bench"
-sys.path.insert(0, str(BENCH))
-
-import animations  # noqa: E402
-import buildlog  # noqa: E402
-import loadtime  # noqa: E402
-import run  # noqa: E402
+import animations
+import budgets
+import buildlog
+import builds
+import harness
+import loadtime
+import measure
+import phases
 
 ROOT = Path("/repo")
 ESC = "\x1b[01m"
@@ -105,16 +105,16 @@ def test_kernel_imports_maps_kernels_to_chapters_in_start_order() -> None:
 
 def test_gzip_size_is_deterministic_and_matches_gzip() -> None:
     data = b"<html>" + b"frame " * 1000 + b"</html>"
-    assert buildlog.gzip_size(data) == buildlog.gzip_size(data)
-    assert buildlog.gzip_size(data) == len(gzip.compress(data, 9, mtime=0))
-    assert buildlog.gzip_size(data) < len(data)
+    assert measure.gzip_size(data) == measure.gzip_size(data)
+    assert measure.gzip_size(data) == len(gzip.compress(data, 9, mtime=0))
+    assert measure.gzip_size(data) < len(data)
 
 
 def test_median() -> None:
-    assert buildlog.median([3.0, 1.0, 2.0]) == 2.0
-    assert buildlog.median([1.0, 2.0]) == 1.5
+    assert measure.median([3.0, 1.0, 2.0]) == 2.0
+    assert measure.median([1.0, 2.0]) == 1.5
     with pytest.raises(ValueError):
-        buildlog.median([])
+        measure.median([])
 
 
 def flat_frames() -> np.ndarray:
@@ -193,15 +193,91 @@ def test_toc_files_lists_every_file_in_reading_order(tmp_path: Path) -> None:
         "      - file: book/tensors\n        sections:\n          - file: book/extra.md\n"
         "  - caption: Appendices\n    chapters:\n      - file: book/api\n"
     )
-    assert run.toc_files(tmp_path) == ["book/intro", "book/tensors", "book/extra", "book/api"]
+    assert harness.toc_docnames(tmp_path) == [
+        "book/intro",
+        "book/tensors",
+        "book/extra",
+        "book/api",
+    ]
 
 
 def test_append_cell_adds_one_code_cell(tmp_path: Path) -> None:
     chapter = tmp_path / "chapter.md"
     chapter.write_text("# Chapter\n\n```{code-cell} ipython3\n1\n```\n")
-    run.append_cell(chapter, 1)
+    phases.append_cell(chapter, 1)
     assert chapter.read_text().count("```{code-cell}") == 2
     nb = tmp_path / "chapter.ipynb"
     nb.write_text(json.dumps(notebook(("code", "1"))))
-    run.append_cell(nb, 2)
+    phases.append_cell(nb, 2)
     assert buildlog.code_cells(nb) == 2
+
+
+def a_build(seconds: float, executed: list[str], returncode: int = 0) -> builds.Build:
+    log = buildlog.BuildLog(executed=executed, succeeded=not returncode)
+    return builds.Build("b", seconds, returncode, log, Path("x.log"), Path("html"), 0, 0)
+
+
+def facts(**changes) -> budgets.Facts:
+    """What a healthy run measured: every budget holds or has nothing to measure."""
+    run = phases.Builds(colds=[a_build(100.0, ["book/a", "book/b"])], edited="book/a")
+    run.rebuilds = [a_build(4.0, []), a_build(5.0, [])]
+    run.edits = [a_build(9.0, ["book/a"])]
+    chapter = {"chapter": "book/b", "kernel_imported": ["fastai"], "mentions_fastai": True}
+    calibration = {"descent_imports_fastai": False, "import_fastai_s": 4.0}
+    pages = [{"page": "book/a.html", "raw": 9_000_000, "gzip": 1_400_000, "animations": []}]
+    load = {"page": "book/a.html", "ratio": {"loopback": 0.45, "throttled": 0.2}}
+    fields = dict(
+        builds=run,
+        calibration=calibration,
+        chapters=[chapter],
+        kernels={"book/b": ["fastai"]},
+        pages=pages,
+        animations=[{"ratio_html": 0.1, "ratio_frames": 0.2, "psnr_min_db": 45.0}],
+        load=load,
+        load_page=pages[0],
+    )
+    return budgets.Facts(**{**fields, **changes})
+
+
+def verdicts(f: budgets.Facts) -> list[bool | None]:
+    return [row["pass"] for row in budgets.check_all(f)]
+
+
+def test_budget_table_names_its_thresholds_and_holds_a_healthy_run() -> None:
+    rows = budgets.check_all(facts())
+    assert [row["pass"] for row in rows] == [True] * len(budgets.BUDGETS)
+    names = [row["budget"] for row in rows]
+    assert names[0].startswith("every animation ≤ 0.40× the bytes")
+    assert "≥ 40 dB" in names[1] and ": 0 cells executed" in names[2]
+    assert "≤ 15 s" in names[3] and "≤ 2 min" in names[5] and "≤ 1.5 MB" in names[7]
+    assert "≤ 0.5× the time" in names[8]
+
+
+def test_budgets_fail_on_what_was_measured_over_the_threshold() -> None:
+    run = facts().builds
+    run.colds = [a_build(130.0, ["book/a"])]
+    run.edits = [a_build(9.0, ["book/a", "book/b"])]
+    heavy = [{"page": "p.html", "raw": 1, "gzip": 1_600_000, "animations": []}]
+    assert verdicts(facts(builds=run, pages=heavy)) == [True] * 4 + [
+        False,
+        False,
+        True,
+        False,
+        True,
+    ]
+    assert (
+        verdicts(facts(calibration={"descent_imports_fastai": True, "import_fastai_s": 1}))[6]
+        is False
+    )
+
+
+def test_budgets_fail_what_could_not_be_measured_and_skip_what_does_not_exist() -> None:
+    run = facts().builds
+    run.colds = [a_build(10.0, [], returncode=1)]
+    run.rebuilds = []
+    run.edits = []
+    unmeasured = [{"ratio_html": 0.1, "ratio_frames": 0.1, "psnr_min_db": None}]
+    found = verdicts(facts(builds=run, animations=unmeasured, load=None))
+    assert found == [True, False, False, None, None, False, True, True, False]
+    nothing = verdicts(facts(animations=[], pages=[], load=None, load_page=None))
+    assert nothing[:2] == [None, None] and nothing[7:] == [None, None]

@@ -7,10 +7,13 @@ edited. A chapter's first cell appends a line to `runs.log`, an honest count of 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
@@ -67,14 +70,23 @@ class Fixture:
     def helper(self, value: int) -> None:
         (self.path / "helper.py").write_text(f"VALUE = {value}\n")
 
-    def chapter(self, *cells: str, prose: str = "") -> None:
-        body = FRONT_MATTER + "# Chapter\n\n" + prose + "\n" + "\n".join(cells)
-        (self.path / "chapter.md").write_text(body)
+    def chapter(self, *cells: str, prose: str = "", name: str = "chapter") -> None:
+        body = FRONT_MATTER + f"# Chapter {name}\n\n" + prose + "\n" + "\n".join(cells)
+        (self.path / f"{name}.md").write_text(body)
+
+    def toc(self, *names: str) -> None:
+        """Make the book's chapters ``names`` (files written with :meth:`chapter`)."""
+        toc = {"format": "jb-book", "root": "intro", "chapters": [{"file": n} for n in names]}
+        (self.path / "_toc.yml").write_text(yaml.safe_dump(toc))
 
     def build(self) -> subprocess.CompletedProcess[str]:
-        """`make book`, exactly as a rebuilder runs it, pointed at this fixture."""
+        """`make book`, exactly as a rebuilder runs it (its strict flags), pointed at this fixture.
+
+        ``-o``: the tests run inside an installed `.venv`; make must not reinstall it.
+        """
+        make = ["make", "--no-print-directory", "-C", str(ROOT), "-o", ".venv/.installed-book"]
         return subprocess.run(
-            ["make", "--no-print-directory", "-C", str(ROOT), "book", f"BOOK={self.path}"],
+            [*make, "book", f"BOOK={self.path}"],
             capture_output=True,
             text=True,
             timeout=600,
@@ -84,8 +96,11 @@ class Fixture:
         log = self.path / "runs.log"
         return len(log.read_text().splitlines()) if log.exists() else 0
 
-    def page(self) -> str:
-        return (self.path / "_build" / "html" / "chapter.html").read_text()
+    def page(self, name: str = "chapter") -> str:
+        return (self.path / "_build" / "html" / f"{name}.html").read_text()
+
+    def site(self) -> Path:
+        return self.path / "_build" / "html"
 
 
 @pytest.fixture
@@ -159,3 +174,129 @@ def test_outputs_follow_the_code_they_depend_on(book: Fixture) -> None:
     assert book.build().returncode == 0
     assert book.runs() == 3
     assert "helper says 1" in book.page()
+
+
+# --- the same commit gives the same site (issue 12, item 1) --------------------------------
+
+# Printed text that reaches the kernel's client as several stream messages, as a loaded machine
+# can split any `print`: "True" and "\n" (print's two writes), and "loss:" and " 0.5\n" (a
+# print of two arguments). Each flush sends a message; the sleep keeps them apart.
+SPLIT_PRINTS = """import sys, time
+for piece in ["True", "\\n"]:
+    sys.stdout.write(piece); sys.stdout.flush(); time.sleep(0.3)"""
+SPLIT_ARGS = """import sys, time
+for piece in ["loss:", " 0.5\\n"]:
+    sys.stdout.write(piece); sys.stdout.flush(); time.sleep(0.3)"""
+
+
+def stream_outputs(notebook: nbformat.NotebookNode) -> list[list[dict]]:
+    return [cell.outputs for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_split_printed_text_is_one_output_on_the_page_and_in_the_download(book: Fixture) -> None:
+    book.chapter(code_cell(SPLIT_PRINTS), code_cell(SPLIT_ARGS))
+    for build in ("executed", "from the cache"):
+        done = book.build()
+        assert done.returncode == 0, done.stdout + done.stderr
+        page = book.page()
+        assert page.count('class="output stream') == 2, build
+        assert "<pre><span></span>True\n</pre>" in page, build
+        assert "<pre><span></span>loss: 0.5\n</pre>" in page, build
+        notebook = nbformat.read(book.site() / "_sources" / "chapter.ipynb", as_version=4)
+        stream = {"output_type": "stream", "name": "stdout"}
+        assert stream_outputs(notebook) == [
+            [{**stream, "text": "True\n"}],
+            [{**stream, "text": "loss: 0.5\n"}],
+        ], build
+
+
+def test_pages_link_assets_with_their_checksum_in_clean_and_incremental_builds(
+    book: Fixture,
+) -> None:
+    book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls.\n")
+    assert book.build().returncode == 0
+    clean = book.page()
+    clean_index = (book.site() / "searchindex.js").read_bytes()
+    static = book.site() / "_static"
+    assets = [static / "mathjax" / "tex-chtml.js", *static.glob("mystnb.*.css")]
+    assert len(assets) == 2
+    for path in assets:
+        name = path.relative_to(static).as_posix()
+        crc = zlib.crc32(path.read_bytes().translate(None, b"\r"))
+        assert f"_static/{name}?v={crc:08x}" in clean, name
+
+    # An edit to the chapter and its revert: the page is rewritten by an incremental build.
+    book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls quickly.\n")
+    assert book.build().returncode == 0
+    book.chapter(COUNTING_CELL, prose="The loss $L(a)$ falls.\n")
+    done = book.build()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert book.page() == clean
+    assert b"quick" not in clean_index  # the edit's word, not left behind in the search index
+    assert (book.site() / "searchindex.js").read_bytes() == clean_index
+
+
+# --- glued values are values (issue 12, item 2) ---------------------------------------------
+
+GLUE_REPRS = """import numpy as np
+import torch
+from myst_nb import glue
+
+glue("g_mean_x", np.mean(np.array([1.0, 2.0, 4.0])), display=False)
+glue("g_max_y", torch.tensor([1.5, 5.25]).max(), display=False)"""
+
+
+def test_a_glued_repr_fails_the_build_naming_the_chapter_and_key(book: Fixture) -> None:
+    prose = "The mean is {glue:text}`g_mean_x` and the largest y is {glue:text}`g_max_y`.\n"
+    book.chapter(code_cell(GLUE_REPRS), prose=prose)
+    done = book.build()
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    for key, text in [("g_mean_x", "np.float64(2.33"), ("g_max_y", "tensor(5.2500)")]:
+        line = next(line for line in output.splitlines() if repr(key) in line)
+        assert "chapter" in line and text in line, line
+
+
+def test_glued_values_as_numbers_build(book: Fixture) -> None:
+    cell = GLUE_REPRS.replace(
+        "np.mean(np.array([1.0, 2.0, 4.0]))", "float(np.mean([1.0, 2.0, 4.0]))"
+    )
+    cell = cell.replace(".max(), display", ".max().item(), display")
+    prose = "The mean is {glue:text}`g_mean_x:.3f` and the largest y is {glue:text}`g_max_y`.\n"
+    book.chapter(code_cell(cell), prose=prose)
+    done = book.build()
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "The mean is 2.333 and the largest y is 5.25." in book.page()
+
+
+# --- every failing chapter is reported (issue 12, item 3) ------------------------------------
+
+
+def plain(text: str) -> str:
+    """``text`` without its terminal colour codes (IPython colours its tracebacks)."""
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_every_failing_chapter_is_reported_with_its_traceback(book: Fixture) -> None:
+    tagged = code_cell("1 / 0", tags=["raises-exception"])
+    book.chapter(COUNTING_CELL, tagged, code_cell("int('one')"), name="one")
+    book.chapter(COUNTING_CELL, tagged, code_cell("{}['two']"), name="two")
+    book.chapter(COUNTING_CELL, tagged, name="fine")
+    book.toc("one", "two", "fine")
+    for attempt in ("first build", "next build"):
+        done = book.build()
+        output = done.stdout + done.stderr
+        assert done.returncode != 0, attempt
+        reports = book.site() / "reports"
+        assert sorted(p.name for p in reports.iterdir()) == ["one.err.log", "two.err.log"]
+        one, two = (plain((reports / f"{n}.err.log").read_text()) for n in ("one", "two"))
+        assert "ValueError: invalid literal for int() with base 10: 'one'" in one
+        assert "KeyError: 'two'" in two
+        warnings = [line for line in plain(output).splitlines() if "WARNING" in line]
+        for name in ("one", "two"):
+            assert any(f"{name}.md" in w and "Executing notebook failed" in w for w in warnings)
+            assert any(f"reports/{name}.err.log" in w for w in warnings), attempt
+        assert not any("fine.md" in w for w in warnings), attempt
+        assert "ZeroDivisionError" in book.page("fine")
+    # The failing chapters ran again in the next build (never cached as good); "fine" did not.
+    assert book.runs() == 3 + 2

@@ -5,14 +5,23 @@ from __future__ import annotations
 import math
 import re
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from matplotlib.artist import Artist
+from matplotlib.figure import Figure
 from torch import nn
 
 from descent import (
+    History,
+    JsAnimation,
+    Line,
+    animate_line,
+    animate_lr,
+    animate_panels,
     critical_lr,
     eigen,
     fit,
@@ -23,7 +32,13 @@ from descent import (
     linear_data,
     mse,
     mse_grad,
+    plot_contour,
+    plot_data,
+    plot_line,
+    plot_loss,
+    plot_lr_grid,
     predicted_excess_loss,
+    predicted_excess_terms,
     sgd_step,
 )
 from descent._checks import (
@@ -249,3 +264,82 @@ def test_check_float_positive_flag():
     assert math.isclose(check_float(np.float32(0.5), "lr", positive=True), 0.5)
     with pytest.raises(ValueError, match="shift must be a finite number > 0"):
         check_float(0.0, "shift", positive=True)
+
+
+# --- tensors that still require grad: read as values, never a failure inside torch ----------
+
+
+def _values(result):
+    """What a call returned, as plain values to compare: arrays, floats, tuples of them."""
+    if isinstance(result, torch.Tensor):
+        return result.detach().numpy()
+    if isinstance(result, History):
+        return _values((result.params, result.losses, result.overflowed, result.lr))
+    if isinstance(result, tuple | list):
+        return tuple(_values(r) for r in result)
+    if isinstance(result, JsAnimation):
+        return result.rgb_frames
+    if isinstance(result, Figure):
+        result.canvas.draw()
+        pixels = np.asarray(result.canvas.buffer_rgba()).copy()
+        plt.close(result)
+        return pixels
+    if isinstance(result, Artist):
+        return result.get_offsets() if hasattr(result, "get_offsets") else result.get_xydata()
+    if isinstance(result, nn.Module):
+        return _values(list(result.parameters()))
+    return result
+
+
+def _stepped(x, y, a0):
+    a = nn.Parameter(as_pair(a0, "a0"))
+    sgd_step(a, x, y, 0.1)
+    return a
+
+
+def _history(x, y, a0):
+    """A hand-made History of `a0` and its loss, as a reader's loop would record it."""
+    params = torch.stack([a0 * 1.0, a0 * 0.5])
+    return History(params, torch.stack([mse(y, x @ p) for p in params]), False, 0.1, None)
+
+
+def _ax():
+    return Figure().add_subplot()
+
+
+SMALL = {"figsize": (4.0, 2.0), "dpi": 30}
+READERS = {  # each public entry point that only reads the values of the tensors it is given
+    "mse": lambda x, y, a: mse(y, x @ a),
+    "mse_grad": lambda x, y, a: mse_grad(x, y, a),
+    "hessian": lambda x, y, a: hessian(x),
+    "eigen": lambda x, y, a: eigen(x),
+    "least_squares": lambda x, y, a: least_squares(x, y),
+    "critical_lr": lambda x, y, a: critical_lr(x),
+    "predicted_excess_loss": lambda x, y, a: predicted_excess_loss(x, a, a * 2, 0.1, 3),
+    "predicted_excess_terms": lambda x, y, a: predicted_excess_terms(x, a, a * 2, 0.1, 3),
+    "fit": lambda x, y, a: fit(x, y, a, lr=0.1, steps=3),
+    "fit minibatch": lambda x, y, a: fit(x, y, a, lr=0.1, steps=3, batch_size=4),
+    "fit_module": lambda x, y, a: fit_module(x, y, a, lr=0.1, steps=3),
+    "fit_learner": lambda x, y, a: fit_learner(x, y, a, lr=0.1, steps=2),
+    "Line": lambda x, y, a: Line(a),
+    "sgd_step": _stepped,
+    "History": _history,
+    "plot_data": lambda x, y, a: plot_data(_ax(), x, y),
+    "plot_line": lambda x, y, a: plot_line(_ax(), x, a),
+    "plot_loss": lambda x, y, a: plot_loss(_ax(), _history(x, y, a)),
+    "plot_loss x y": lambda x, y, a: plot_loss(_ax(), _history(x, y, a), x, y),
+    "plot_contour": lambda x, y, a: plot_contour(_ax(), x, y, _history(x, y, a)),
+    "plot_lr_grid": lambda x, y, a: plot_lr_grid(x, y, a, [0.1, 0.5], 3),
+    "animate_line": lambda x, y, a: animate_line(x, y, _history(x, y, a), **SMALL),
+    "animate_panels": lambda x, y, a: animate_panels(x, y, _history(x, y, a), **SMALL),
+    "animate_lr": lambda x, y, a: animate_lr(x, y, a, [0.1, 0.5], 3, **SMALL),
+}
+
+
+@pytest.mark.parametrize("call", READERS.values(), ids=READERS.keys())
+def test_tensors_that_require_grad_are_read_as_values(call):
+    """The rule: a bad argument fails at once naming it, or works. A tensor that requires
+    grad is not bad where only its values are read: the result is that of its values."""
+    a0 = torch.tensor([-1.0, 1.0])
+    tracked = [t.clone().requires_grad_() for t in (X, Y, a0)]
+    np.testing.assert_equal(_values(call(*tracked)), _values(call(X, Y, a0)))

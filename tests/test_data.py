@@ -84,3 +84,19 @@ def test_noise_kinds_differ_and_the_rng_is_not_shared_with_the_caller():
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(123)  # the global RNG, in any state, changes nothing
         assert torch.equal(linear_data()[1], y_u)
+
+
+def test_data_do_not_depend_on_the_default_dtype():
+    """Under torch.set_default_dtype(torch.float64) the data are still the notes' float32
+    tensors (before, x was float64 and `x @ a` failed)."""
+    x, y = linear_data()
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        x64, y64 = linear_data()
+        xn, yn = linear_data(noise="normal")
+    finally:
+        torch.set_default_dtype(previous)
+    assert x64.dtype == y64.dtype == xn.dtype == yn.dtype == torch.float32
+    assert torch.equal(x64, x) and torch.equal(y64, y)
+    assert torch.equal(yn, linear_data(noise="normal")[1])

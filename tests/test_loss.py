@@ -174,7 +174,7 @@ def test_predicted_excess_loss_matches_the_run(factor):
     lr, steps = factor * critical_lr(X), 150
     history = fit(X, Y, A0, lr=lr, steps=steps)
     predicted = predicted_excess_loss(X, A0, least_squares(X, Y), lr, steps)
-    assert predicted.shape == (steps + 1,) and not history.diverged
+    assert predicted.shape == (steps + 1,) and not history.overflowed
     actual = excess_losses(history, X, Y)
     clear = predicted.numpy() > 1e-3  # well above float32 noise in the losses (~1e-8)
     assert clear.sum() >= 10

@@ -299,7 +299,7 @@ def test_sgd_just_above_the_critical_rate_diverges_and_is_shown(html_root, data)
     below = fit(x, y, (1.0, 1.0), lr=round(0.95 * critical, 3), steps=100)
     above = fit(x, y, (1.0, 1.0), lr=round(1.05 * critical, 3), steps=100)
     assert float(below.losses[-1]) < float(below.losses[0])
-    assert above.diverged or float(above.losses[-1]) > 1e3 * float(above.losses[0])
+    assert above.overflowed or float(above.losses[-1]) > 1e3 * float(above.losses[0])
     grid = article(html_root, "sgd").find(id="fig-sgd-lr-grid")
     alt = grid.find("img")["alt"]
     assert "diverged" in alt and "critical" in alt
@@ -399,7 +399,7 @@ def test_animation_glued_numbers(html_root, data):
     critical = critical_lr(x)
     lrs = [round(0.024 * k, 3) for k in range(1, 51)]
     runs = [fit(x, y, (-1.0, 1.0), lr=r, steps=100) for r in lrs]
-    diverged = [r.diverged or float(r.losses[-1]) > float(r.losses[0]) for r in runs]
+    diverged = [r.overflowed or float(r.losses[-1]) > float(r.losses[0]) for r in runs]
     assert diverged == [r > critical for r in lrs]
     assert_glued(texts, f"{critical:.3f}", str(diverged.count(True)), str(diverged.count(False)))
 

@@ -1,440 +1,86 @@
-"""The built site as HTML (BeautifulSoup): what every page holds, and what its links point to.
+"""The built site as HTML: every page and the site as a whole pass the checks of
+``tests/sitechecks.py`` (alt text, animations, error outputs, build paths, memory addresses,
+foreign assets; links and ``#anchors`` by lychee, offline), plus what only the site as a whole
+shows: external links listed (never fetched) in ``_build/external-links.txt``, the 404 page under
+the Pages prefix, ``index.html`` leading to the intro, the executed notebooks, OpenGraph tags.
 
-Every page: images have real alt text; animations are complete, appear once and have no static
-twin; no error output outside cells tagged ``raises-exception``; no path of the build machine;
-no memory address in an output; no script, style, font or image from another host; every
-internal link and ``#anchor`` resolves. The site: external links are listed (never fetched) in
-``_build/external-links.txt``; the 404 page works under the Pages prefix; ``index.html`` leads to
-the intro; every executable chapter offers its executed notebook; OpenGraph tags and image.
-
-The checks are functions returning a list of problems (empty = fine); the last section runs them
-on small pages with known faults, so a check that stopped finding anything would fail too.
+The last section runs the checks on small pages with planted faults, so a check that stopped
+finding anything would fail too.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from urllib.parse import unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup
 
 from conftest import BASEURL, CONFIG, PREFIX, ROOT, read_html, soup_of
-from descent.player import read_players
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def describe(tag: Tag, length: int = 160) -> str:
-    """A tag, shortened for a failure message (long data: URLs cut)."""
-    text = re.sub(r"(data:[^;,]+[;,]\w*,?)[^\"' )]{20,}", r"\1…", str(tag))
-    return re.sub(r"\s+", " ", text)[:length]
-
-
-def classes(tag: Tag) -> list[str]:
-    value = tag.get("class") or []
-    return value.split() if isinstance(value, str) else list(value)
-
-
-def text_nodes(tag: Tag) -> Iterator[str]:
-    """The text a reader sees in ``tag``: every string outside ``<script>`` and ``<style>``."""
-    for string in tag.find_all(string=True):
-        if not any(parent.name in ("script", "style") for parent in string.parents):
-            yield str(string)
-
-
-# Long base64 runs (inline frames, fonts) spell anything by chance; they are not text.
-BASE64_RUN = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=]+|[A-Za-z0-9+/]{100,}={0,2}")
-
-
-def without_base64(text: str) -> str:
-    return BASE64_RUN.sub("[base64]", text)
-
-
-# --- images -----------------------------------------------------------------------------------
-
-IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp|avif|bmp|tiff?)\b", re.IGNORECASE)
-GENERIC_ALT = {
-    "image", "img", "figure", "fig", "plot", "graph", "chart", "picture", "photo", "output",
-    "untitled", "png", "svg", "jpg", "animation", "frame", "alt", "alt text", "todo",
-}  # fmt: skip
-FIGURE_REPR = re.compile(r"<(Figure|Axes|matplotlib)\b[^>]*>")
-
-
-def alt_problems(soup: BeautifulSoup) -> list[str]:
-    """Every ``<img>`` needs alt text that says something: not empty, not a file name or hash,
-    not a generic word, not matplotlib's ``<Figure size …>``, at least two words."""
-    found = []
-    for img in soup.find_all("img"):
-        alt = img.get("alt")
-        src = img.get("src", "")
-        stem = Path(urlsplit(src).path).stem if not src.startswith("data:") else ""
-        text = (alt or "").strip()
-        why = None
-        if alt is None:
-            why = "no alt attribute"
-        elif not text:
-            why = "empty alt"
-        elif IMAGE_FILE.search(text) or (
-            len(stem) >= 4 and re.search(rf"\b{re.escape(stem)}\b", text)
-        ):
-            why = f"alt is a file name: {text!r}"
-        elif re.fullmatch(r"[0-9a-f]{12,}", text, re.IGNORECASE):
-            why = f"alt is a hash: {text!r}"
-        elif text.lower().strip(".!: ") in GENERIC_ALT:
-            why = f"alt is a generic word: {text!r}"
-        elif FIGURE_REPR.search(text):
-            why = f"alt is a Python repr: {text!r}"
-        elif len(text.split()) < 2:
-            why = f"alt is one word, it describes nothing: {text!r}"
-        if why:
-            found.append(f"{why}: {describe(img)}")
-    return found
-
-
-# --- animations -------------------------------------------------------------------------------
-
-
-def animations(soup: BeautifulSoup) -> list[Tag]:
-    return soup.select(".descent-anim")
-
-
-def frames_of(anim: Tag) -> list[str] | None:
-    """The animation's frames as data URLs, read by `descent.player.read_players` (the first
-    from its ``<img>``, the rest from its JSON data), or None when they cannot be read."""
-    try:
-        (player,) = read_players(str(anim))
-    except ValueError:
-        return None
-    return [f"data:image/png;base64,{base64.b64encode(f.png).decode()}" for f in player.frames]
-
-
-def animation_key(anim: Tag) -> str:
-    """What an animation shows: a hash of its frames (or, if they cannot be found, of its
-    markup)."""
-    frames = frames_of(anim)
-    content = "\n".join(frames) if frames else str(anim)
-    return hashlib.sha256(content.encode()).hexdigest()
-
-
-def animation_problems(soup: BeautifulSoup) -> list[str]:
-    """Each player is complete (frame image, slider over every frame, Play, Pause, its
-    script), and no animation appears twice on the page. matplotlib's own player is not used."""
-    found = []
-    seen: dict[str, str] = {}
-    for n, anim in enumerate(animations(soup), 1):
-        where = f"animation {n} ({anim.get('data-content-id', '?')})"
-        parts = {
-            "frame <img>": anim.select("img"),
-            "slider input[type=range].descent-slider": anim.select(
-                "input[type=range].descent-slider"
-            ),
-            "Play button.descent-play": anim.select("button.descent-play"),
-            "Pause button.descent-pause": anim.select("button.descent-pause"),
-            "<script>": anim.select("script:not([type])"),
-            "JSON data <script>": anim.select('script[type="application/json"].descent-data'),
-        }
-        for name, tags in parts.items():
-            if len(tags) != 1:
-                found.append(f"{where}: {len(tags)} × {name}, expected exactly one")
-        frames = frames_of(anim)
-        if frames is None:
-            found.append(f"{where}: its frames cannot be read (img + JSON data block)")
-        else:
-            if len(frames) < 2:
-                found.append(f"{where}: {len(frames)} frame(s), nothing to animate")
-            slider = anim.select_one("input.descent-slider")
-            if slider is not None and slider.get("max") != str(len(frames) - 1):
-                found.append(f"{where}: slider max={slider.get('max')} but {len(frames)} frames")
-        key = animation_key(anim)
-        if key in seen:
-            found.append(f"{where}: the same animation as {seen[key]} (shown twice)")
-        seen.setdefault(key, where)
-    for player in soup.select("[id^=_anim_img], .anim-buttons"):
-        found.append(f"matplotlib's jshtml player (CDN icons, no alt): {describe(player)}")
-    return found
-
-
-def twin_problems(soup: BeautifulSoup) -> list[str]:
-    """The cell that shows an animation shows nothing else of the figure: no static ``<img>``
-    (the figure left open) and no ``<Figure size …>`` text."""
-    found = []
-    for n, anim in enumerate(animations(soup), 1):
-        cell = anim.find_parent(class_="cell") or anim.find_parent(class_="cell_output")
-        if cell is None:
-            continue
-        where = f"animation {n} ({anim.get('data-content-id', '?')})"
-        for img in cell.find_all("img"):
-            if img.find_parent(class_="descent-anim") is None:
-                found.append(f"{where}: a static twin in its cell: {describe(img)}")
-        for output in cell.select(".cell_output"):
-            for text in text_nodes(output):
-                if FIGURE_REPR.search(text):
-                    found.append(f"{where}: its cell also prints {text.strip()[:80]!r}")
-    return found
-
-
-# --- outputs ----------------------------------------------------------------------------------
-
-ERROR_OUTPUT = ".output.traceback, [class*=highlight-ipythontb], .output.stderr"
-TRACEBACK_TEXT = "Traceback (most recent call last)"
-
-
-def error_output_problems(soup: BeautifulSoup) -> list[str]:
-    """Tracebacks and stderr only in cells tagged ``raises-exception``."""
-    found = []
-    outputs = set(soup.select(ERROR_OUTPUT))
-    outputs.update(
-        output
-        for output in soup.select(".cell_output")
-        if any(TRACEBACK_TEXT in text for text in text_nodes(output))
-    )
-    for output in outputs:
-        cell = output.find_parent(class_="cell")
-        if cell is not None and "tag_raises-exception" in classes(cell):
-            continue
-        text = " ".join(" ".join(text_nodes(output)).split())
-        found.append(f"error output outside a raises-exception cell: {text[:300]!r}")
-    return sorted(found)
-
-
-def raises_exception_problems(soup: BeautifulSoup) -> list[str]:
-    """A cell tagged ``raises-exception`` shows its error (unless its output is removed)."""
-    found = []
-    for n, cell in enumerate(soup.select(".cell.tag_raises-exception"), 1):
-        if "tag_remove-output" in classes(cell):
-            continue
-        if not cell.select(ERROR_OUTPUT):
-            source = (
-                " ".join(cell.select_one(".cell_input").get_text().split())[:120]
-                if (cell.select_one(".cell_input"))
-                else "(input hidden)"
-            )
-            found.append(f"raises-exception cell {n} shows no error: {source!r}")
-    return found
-
-
-MEMORY_ADDRESS = re.compile(r"\b0x[0-9a-f]{6,}\b", re.IGNORECASE)
-OUTPUTS = ".cell_output, .pasted-text, .pasted-inline, .output"
-
-
-def memory_address_problems(soup: BeautifulSoup) -> list[str]:
-    """No ``0x7f…`` memory address (a repr that changes every run) in any output."""
-    found = set()
-    for output in soup.select(OUTPUTS):
-        for text in text_nodes(output):
-            for match in MEMORY_ADDRESS.finditer(text):
-                start = max(0, match.start() - 60)
-                found.add(f"memory address in an output: {text[start : match.end() + 20]!r}")
-    return sorted(found)
-
-
-BUILD_PATHS = re.compile(
-    "|".join(
-        [
-            r"(?<![\w.~-])/tmp(?:/|\b)",
-            r"(?<![\w.~-])/root/",
-            r"(?<![\w.~-])/home/[^/\s\"'<>]+",
-            r"[/\\]site-packages|site-packages[/\\]",
-            r"[/\\]dist-packages|dist-packages[/\\]",
-            r"(?<![\w.~-])/usr/(?:local/)?lib/python",
-            r"(?<![\w.~-])/Users/[^/\s\"'<>]+",
-            r"[A-Za-z]:\\\\?Users\\",
-            re.escape(str(ROOT)),
-        ]
-    )
+from sitechecks import (
+    SKIPPED_SCHEMES,
+    TRACEBACK_TEXT,
+    alt_problems,
+    animation_key,
+    animation_problems,
+    animations,
+    build_path_problems,
+    css_urls,
+    error_output_problems,
+    external_links,
+    foreign_asset_problems,
+    is_external,
+    link_problems,
+    memory_address_problems,
+    notebook_problems,
+    og,
+    page_url,
+    raises_exception_problems,
+    stylesheets,
+    to_site_path,
+    twin_problems,
+    urls_in,
 )
-
-
-def build_path_problems(text: str) -> list[str]:
-    """Paths of the machine that built the site (temp dirs, home dirs, installed packages)."""
-    text = without_base64(text)
-    found = set()
-    for match in BUILD_PATHS.finditer(text):
-        start = max(0, match.start() - 60)
-        context = " ".join(text[start : match.end() + 40].split())
-        found.add(f"build-machine path {match.group(0)!r} in …{context}…")
-    return sorted(found)
-
-
-# --- URLs: assets, links, anchors --------------------------------------------------------------
-
-URL_ATTRIBUTES = [
-    ("a", "href"), ("area", "href"), ("link", "href"), ("script", "src"), ("img", "src"),
-    ("img", "srcset"), ("source", "src"), ("source", "srcset"), ("video", "src"),
-    ("video", "poster"), ("audio", "src"), ("track", "src"), ("iframe", "src"),
-    ("embed", "src"), ("object", "data"), ("input", "src"), ("form", "action"),
-    ("image", "href"), ("image", "xlink:href"), ("use", "href"), ("use", "xlink:href"),
-]  # fmt: skip
-# Elements whose URL the browser fetches on its own (as opposed to a link a reader follows).
-LOADED_LINK_RELS = {
-    "stylesheet", "preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch",
-    "icon", "shortcut", "apple-touch-icon", "mask-icon", "manifest",
-}  # fmt: skip
-CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)|@import\s+(['"])([^'"]+)\3""")
-SKIPPED_SCHEMES = ("data", "javascript", "blob", "about")
-
-
-def urls_in(soup: BeautifulSoup) -> Iterator[tuple[Tag, str, bool]]:
-    """(element, URL, fetched by the browser?) for every URL attribute of the page."""
-    for name, attribute in URL_ATTRIBUTES:
-        for tag in soup.find_all(name):
-            value = tag.get(attribute)
-            if not value:
-                continue
-            values = (
-                [v.strip().split()[0] for v in value.split(",") if v.strip()]
-                if (attribute == "srcset")
-                else [value.strip()]
-            )
-            if name == "a" or name == "area" or name == "form":
-                loaded = False
-            elif name == "link":
-                loaded = bool(set(map(str.lower, tag.get("rel") or [])) & LOADED_LINK_RELS)
-            else:
-                loaded = True
-            for url in values:
-                yield tag, url, loaded
-
-
-def css_urls(text: str) -> Iterator[str]:
-    for match in CSS_URL.finditer(text):
-        yield (match.group(2) or match.group(4)).strip()
-
-
-def page_url(doc: str) -> str:
-    """Where ``doc`` lives in production (``https://…/descent/book/intro.html``)."""
-    return urljoin(BASEURL, doc)
-
-
-def to_site_path(url: str) -> str | None:
-    """The site-relative file a production URL points to, or None if it is not in the site."""
-    if not url.startswith(BASEURL):
-        return None
-    return unquote(urlsplit(url).path[len(PREFIX) :])
-
-
-def is_external(url: str) -> bool:
-    parts = urlsplit(url)
-    return (
-        bool(parts.scheme) and parts.scheme not in SKIPPED_SCHEMES and not (url.startswith(BASEURL))
-    )
-
-
-def foreign_asset_problems(soup: BeautifulSoup, doc: str) -> list[str]:
-    """Nothing the browser fetches by itself (script, style, font, image, frame …) comes from
-    another host: not in attributes, not in ``<style>``/``style=``, not named in inline scripts."""
-    found = []
-    base = page_url(doc)
-    for tag, url, loaded in urls_in(soup):
-        if loaded and is_external(urljoin(base, url)):
-            found.append(f"<{tag.name}> from another host: {url} in {describe(tag)}")
-    styles = [style.get_text() for style in soup.find_all("style")]
-    styles += [tag["style"] for tag in soup.find_all(style=True)]
-    for css in styles:
-        for url in css_urls(css):
-            if is_external(urljoin(base, url)):
-                found.append(f"CSS url() from another host: {url}")
-    for script in soup.find_all("script", src=False):
-        for url in re.findall(r"https?://[\w.-]+\.[a-z]{2,}[^\s\"'`<>)]*", script.get_text()):
-            if is_external(urljoin(base, url)):
-                found.append(f"inline script names a URL on another host: {url}")
-    return found
-
-
-def ids_of(path: Path) -> set[str]:
-    soup = soup_of(path)
-    return {tag["id"] for tag in soup.find_all(id=True)} | {
-        tag["name"] for tag in soup.find_all("a", attrs={"name": True})
-    }
-
-
-def target_problem(site: Path, rel: str, fragment: str) -> str | None:
-    """Why a site-relative target (and its #fragment) does not resolve, or None."""
-    target = site / rel
-    if rel == "" or rel.endswith("/") or target.is_dir():
-        target = target / "index.html"
-    if not target.is_file():
-        return "no such file in the site"
-    fragment = unquote(fragment)
-    if fragment and target.suffix == ".html" and fragment not in ids_of(target):
-        return f"no id {fragment!r} in {target.relative_to(site).as_posix()}"
-    return None
-
-
-def link_problems(soup: BeautifulSoup, doc: str, site: Path) -> list[str]:
-    """Every link and asset inside the site exists, and every ``#fragment`` is an id there.
-    A root-relative URL outside the Pages prefix (``/basic.css``) is broken on Pages."""
-    found = []
-    base = page_url(doc)
-    for tag, url, _ in urls_in(soup):
-        if urlsplit(url).scheme in SKIPPED_SCHEMES or url.startswith("mailto:"):
-            continue
-        absolute = urljoin(base, url)
-        if is_external(absolute):
-            if urlsplit(absolute).netloc == urlsplit(BASEURL).netloc:
-                found.append(f"{url}: outside the book's prefix {PREFIX} ({describe(tag)})")
-            continue
-        rel = to_site_path(absolute)
-        if rel is None:
-            found.append(f"{url}: not under {BASEURL} ({describe(tag)})")
-            continue
-        why = target_problem(site, rel, urlsplit(absolute).fragment)
-        if why:
-            found.append(f"{url}: {why} ({describe(tag)})")
-    return sorted(set(found))
-
-
-def external_links(soup: BeautifulSoup, doc: str) -> Iterator[str]:
-    base = page_url(doc)
-    for _tag, url, _loaded in urls_in(soup):
-        absolute = urljoin(base, url)
-        if is_external(absolute) and urlsplit(absolute).netloc != urlsplit(BASEURL).netloc:
-            yield absolute
-
-
-# --- notebooks ----------------------------------------------------------------------------------
-
-
-def notebook_problems(notebook: dict) -> list[str]:
-    """The downloadable notebook was executed: it has outputs, every code cell ran, and errors
-    only in cells tagged ``raises-exception``."""
-    found = []
-    code = [cell for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
-    if not code:
-        return ["the notebook has no code cell"]
-    if not any(cell.get("outputs") for cell in code):
-        found.append(f"none of its {len(code)} code cells has an output")
-    for n, cell in enumerate(code, 1):
-        tags = cell.get("metadata", {}).get("tags", [])
-        first = "".join(cell.get("source", "")).strip().splitlines()[:1]
-        if cell.get("execution_count") is None and "skip-execution" not in tags:
-            found.append(f"code cell {n} was not executed: {first}")
-        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
-        if errors and "raises-exception" not in tags:
-            found.append(f"code cell {n} has an error output: {errors[0].get('ename')}")
-    return found
-
 
 # === the tests over the built site ============================================================
 
+PAGE_CHECKS = [
+    alt_problems,  # images have real alt text
+    animation_problems,  # animations are complete and appear once on the page
+    twin_problems,  # no static twin of an animation in its cell
+    error_output_problems,  # no error output outside raises-exception cells
+    raises_exception_problems,  # raises-exception cells show their error
+    memory_address_problems,  # no memory address in outputs
+]
 
-def test_images_have_real_alt_text(site_root: Path, doc: str) -> None:
-    problems = alt_problems(soup_of(site_root / doc))
+
+@pytest.mark.parametrize("check", PAGE_CHECKS, ids=lambda check: check.__name__)
+def test_page_passes(site_root: Path, doc: str, check) -> None:
+    problems = check(soup_of(site_root / doc))
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
 
 
-def test_animations_are_complete_and_appear_once(site_root: Path, doc: str) -> None:
-    problems = animation_problems(soup_of(site_root / doc))
+def test_no_build_machine_path_in_the_page(site_root: Path, doc: str) -> None:
+    problems = build_path_problems(read_html(site_root / doc))
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+def test_nothing_loads_from_another_host(site_root: Path, doc: str) -> None:
+    problems = foreign_asset_problems(soup_of(site_root / doc), doc)
+    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+def test_internal_links_and_anchors_resolve(site_root: Path, pages: list[str]) -> None:
+    """lychee, offline, over every page: each link and asset inside the site exists (as Pages
+    serves it, under the prefix), and each ``#fragment`` is an id of its target."""
+    problems = link_problems(site_root, pages)
+    assert not problems, "broken links:\n  " + "\n  ".join(problems)
 
 
 def test_no_animation_appears_on_two_pages(site_root: Path, pages: list[str]) -> None:
@@ -444,31 +90,6 @@ def test_no_animation_appears_on_two_pages(site_root: Path, pages: list[str]) ->
             where[animation_key(anim)].append(f"{doc}#{anim.get('id', '?')}")
     twice = [places for places in where.values() if len({p.split("#")[0] for p in places}) > 1]
     assert not twice, "the same animation on several pages:\n  " + "\n  ".join(map(str, twice))
-
-
-def test_no_static_twin_of_an_animation(site_root: Path, doc: str) -> None:
-    problems = twin_problems(soup_of(site_root / doc))
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
-
-
-def test_no_error_output_outside_raises_exception_cells(site_root: Path, doc: str) -> None:
-    problems = error_output_problems(soup_of(site_root / doc))
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
-
-
-def test_raises_exception_cells_show_their_error(site_root: Path, doc: str) -> None:
-    problems = raises_exception_problems(soup_of(site_root / doc))
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
-
-
-def test_no_memory_address_in_outputs(site_root: Path, doc: str) -> None:
-    problems = memory_address_problems(soup_of(site_root / doc))
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
-
-
-def test_no_build_machine_path_in_the_page(site_root: Path, doc: str) -> None:
-    problems = build_path_problems(read_html(site_root / doc))
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
 
 
 def test_no_build_machine_path_in_downloads_or_search_index(site_root: Path) -> None:
@@ -481,32 +102,6 @@ def test_no_build_machine_path_in_downloads_or_search_index(site_root: Path) -> 
         for problem in build_path_problems(path.read_text(errors="replace"))
     ]
     assert not problems, "\n".join(problems)
-
-
-def test_nothing_loads_from_another_host(site_root: Path, doc: str) -> None:
-    problems = foreign_asset_problems(soup_of(site_root / doc), doc)
-    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
-
-
-def stylesheets(site_root: Path, pages: Iterable[str]) -> set[Path]:
-    """The local stylesheets the pages link, and those they ``@import``."""
-    found: set[Path] = set()
-    for doc in pages:
-        for tag, url, loaded in urls_in(soup_of(site_root / doc)):
-            rel = to_site_path(urljoin(page_url(doc), url))
-            if tag.name == "link" and loaded and rel and rel.endswith(".css"):
-                found.add(site_root / rel)
-    todo = list(found)
-    while todo:
-        sheet = todo.pop()
-        if not sheet.is_file():
-            continue
-        for url in css_urls(sheet.read_text(errors="replace")):
-            target = (sheet.parent / urlsplit(url).path).resolve()
-            if target.suffix == ".css" and target not in found:
-                found.add(target)
-                todo.append(target)
-    return found
 
 
 def test_stylesheets_fetch_nothing_from_another_host_and_nothing_missing(
@@ -530,11 +125,6 @@ def test_stylesheets_fetch_nothing_from_another_host_and_nothing_missing(
             elif (path := to_site_path(absolute)) is None or not (site_root / path).exists():
                 problems.append(f"{rel}: url({url}) is not in the site")
     assert not problems, "\n".join(problems)
-
-
-def test_internal_links_and_anchors_resolve(site_root: Path, doc: str) -> None:
-    problems = link_problems(soup_of(site_root / doc), doc, site_root)
-    assert not problems, f"{doc}: broken links:\n  " + "\n  ".join(problems)
 
 
 def test_external_links_are_listed_not_fetched(
@@ -567,23 +157,17 @@ def test_external_links_are_listed_not_fetched(
     )
 
 
-def test_the_404_page_works_under_the_pages_prefix(site_root: Path) -> None:
+def test_the_404_page_works_under_the_pages_prefix(site_root: Path, pages: list[str]) -> None:
     """``404.html`` is served for any missing path at any depth, so every URL it uses must be
-    root-relative under the prefix (``/descent/_static/…``) and exist in the site."""
-    page = site_root / "404.html"
-    assert page.is_file(), "the site has no 404.html"
-    problems = []
-    soup = soup_of(page)
-    for tag, url, _loaded in urls_in(soup):
-        parts = urlsplit(url)
-        if parts.scheme or url.startswith(("#", "mailto:")):
-            continue
-        if not url.startswith(PREFIX):
-            problems.append(f"{url}: relative or outside {PREFIX}, broken below the root")
-            continue
-        why = target_problem(site_root, unquote(parts.path[len(PREFIX) :]), parts.fragment)
-        if why:
-            problems.append(f"{url}: {why} ({describe(tag)})")
+    root-relative under the prefix (``/descent/_static/…``); that each exists is lychee's check
+    (``test_internal_links_and_anchors_resolve``, over every page, 404.html included)."""
+    assert "404.html" in pages, "the site has no 404.html"
+    soup = soup_of(site_root / "404.html")
+    problems = [
+        f"{url}: relative or outside {PREFIX}, broken below the root"
+        for _tag, url, _loaded in urls_in(soup)
+        if not (urlsplit(url).scheme or url.startswith(("#", "mailto:", PREFIX)))
+    ]
     assert soup.find("link", rel="stylesheet"), "404.html links no stylesheet"
     assert not problems, "404.html:\n  " + "\n  ".join(problems)
 
@@ -609,10 +193,11 @@ def test_index_leads_to_the_intro(site_root: Path) -> None:
 
 
 def test_chapters_offer_their_executed_notebook(site_root: Path, nb_doc: str) -> None:
-    """A page built from a notebook links ``_sources/<doc>.ipynb``, which exists and has run."""
+    """A page built from a notebook links its reader notebook, ``notebooks/<doc>.ipynb``
+    (``_ext/reader.py``), which exists and has run (tests/test_reader.py runs it again)."""
     docname = nb_doc.removesuffix(".html")
     soup = soup_of(site_root / nb_doc)
-    expected = f"_sources/{docname}.ipynb"
+    expected = f"notebooks/{docname}.ipynb"
     links = {
         to_site_path(urljoin(page_url(nb_doc), a["href"]))
         for a in soup.find_all("a", href=True)
@@ -623,11 +208,6 @@ def test_chapters_offer_their_executed_notebook(site_root: Path, nb_doc: str) ->
     assert notebook.is_file(), f"{nb_doc}: links {expected}, which is not in the site"
     problems = notebook_problems(json.loads(notebook.read_text()))
     assert not problems, f"{expected}:\n  " + "\n  ".join(problems)
-
-
-def og(soup: BeautifulSoup, name: str) -> str | None:
-    tag = soup.find("meta", attrs={"property": name})
-    return tag.get("content") if tag else None
 
 
 def test_opengraph_tags(site_root: Path, content_doc: str) -> None:
@@ -783,20 +363,36 @@ def test_path_and_host_checks_find_faults() -> None:
     assert not foreign_asset_problems(soup(local), doc)
 
 
+LINKED = {
+    "book/a.html": '<h1 id="top">A</h1><a href="b.html#b">b</a><a href="#top">top</a>'
+    '<a href="#">#</a><link rel="stylesheet" href="../_static/s.css">'
+    f'<script src="{PREFIX}_static/s.js"></script>'
+    f'<link rel="canonical" href="{BASEURL}book/a.html"><a href="https://example.org/x">out</a>',
+    "book/b.html": '<h1 id="b">B</h1><img src="../_static/p.png" alt="A dot.">',
+}
+BROKEN_LINKS = [
+    '<a href="a.html#nowhere">',  # no such id on another page
+    '<a href="#absent">',  # no such id on this page
+    '<a href="c.html">',  # no such page
+    '<a href="/basic.css">',  # root-relative outside the Pages prefix
+    '<script src="../_static/missing.js"></script>',  # a missing script
+    '<img src="../_static/missing.png" alt="A dot.">',  # a missing image
+    f'<a href="{BASEURL}book/gone.html">',  # the production URL of a missing page
+    f'<a href="{BASEURL}book/a.html#nowhere">',  # … of a missing anchor
+    '<a href="../../outside.html">',  # above the site
+]
+
+
 def test_link_check_finds_faults(tmp_path: Path) -> None:
-    (tmp_path / "book").mkdir()
-    (tmp_path / "book" / "a.html").write_text('<h1 id="top">A</h1>')
-    (tmp_path / "book" / "b.html").write_text('<h1 id="b">B</h1>')
-    (tmp_path / "_static").mkdir()
-    (tmp_path / "_static" / "s.css").write_text("")
-    doc = "book/b.html"
-    good = '<a href="a.html#top">x</a><link rel="stylesheet" href="../_static/s.css"><a href="#">'
-    assert not link_problems(soup(good), doc, tmp_path)
-    for bad in [
-        '<a href="a.html#nowhere">',
-        '<a href="c.html">',
-        '<a href="/basic.css">',
-        '<script src="../_static/missing.js"></script>',
-        '<a href="#absent">',
-    ]:
-        assert link_problems(soup(bad), doc, tmp_path), bad
+    """lychee passes the good pages and reports each broken one (one fault per page)."""
+    files = dict(LINKED, **{f"book/bad{n}.html": html for n, html in enumerate(BROKEN_LINKS)})
+    for rel, html in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(f"<!DOCTYPE html><html><body>{html}</body></html>")
+    for asset in ("s.css", "s.js", "p.png"):
+        (tmp_path / "_static").mkdir(exist_ok=True)
+        (tmp_path / "_static" / asset).write_text("/* */")
+    problems = link_problems(tmp_path, sorted(files))
+    reported = {problem.split(":")[0] for problem in problems}
+    expected = {rel for rel in files if rel not in LINKED}
+    assert reported == expected, "\n".join(problems)

@@ -22,6 +22,8 @@ aliases ``PairLike`` and ``ArrayLike`` for signatures:
 ``check_xy(x, y)``                         inputs and targets → ``(n, 2)`` and ``(n,)``
 ``check_tensor(value, name)``              a floating-point ``torch.Tensor``, unchanged
 ``check_param(a, name="a")``               a trainable ``(2,)`` leaf tensor, unchanged
+``check_grad_empty(a, name="a")``          a tensor whose ``.grad`` is None or all zero
+``as_float32(value, name)``                finite real tensor/array → detached float32 tensor
 ``check_float(value, name, positive=)``    a finite real number → ``float``
 ``check_int(value, name, low=, high=)``    an int in ``low..high`` → ``int``
 ``check_lr(lr)``                           a finite number > 0 → ``float``
@@ -30,29 +32,45 @@ aliases ``PairLike`` and ``ArrayLike`` for signatures:
 ``check_batch_size(batch_size, n)``        ``None`` or an int in ``1..n``
 ``check_seed(seed)``                       an int in ``0..2**64 - 1`` (what torch accepts)
 ``check_choice(value, name, choices)``     one of a few strings → ``str``
+``check_lrs(lrs)``                         increasing finite numbers > 0 → ``list[float]``
+``check_history(history, name=)``          a `descent.train.History`, unchanged
+``check_histories(histories)``             a History or a non-empty sequence → list
+``check_axes(ax)``                         a matplotlib ``Axes``, unchanged
 =========================================  =================================================
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+if TYPE_CHECKING:  # the checks below import these when called: train and plots import _checks
+    from matplotlib.axes import Axes
+
+    from .train import History
+
 __all__ = [
     "ArrayLike",
     "PairLike",
+    "as_float32",
     "as_pair",
+    "check_axes",
     "check_batch_size",
     "check_choice",
     "check_float",
+    "check_grad_empty",
+    "check_histories",
+    "check_history",
     "check_int",
     "check_lr",
+    "check_lrs",
     "check_n",
     "check_param",
     "check_seed",
@@ -131,6 +149,20 @@ def check_lr(lr: Any) -> float:
     return check_float(lr, "lr", positive=True)
 
 
+def check_lrs(lrs: Any) -> list[float]:
+    """Learning rates: a non-empty, strictly increasing sequence of finite numbers > 0."""
+    if isinstance(lrs, Tensor | np.ndarray):
+        lrs = lrs.tolist()
+    if not isinstance(lrs, Sequence) or isinstance(lrs, str):
+        raise TypeError(f"lrs must be a sequence of numbers, got {type(lrs).__name__}")
+    if len(lrs) == 0:
+        raise ValueError("lrs must not be empty")
+    values = [check_float(lr, f"lrs[{i}]", positive=True) for i, lr in enumerate(lrs)]
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ValueError(f"lrs must be strictly increasing, got {values}")
+    return values
+
+
 def check_steps(steps: Any) -> int:
     """The number of gradient steps: an int >= 0."""
     return check_int(steps, "steps", low=0)
@@ -173,7 +205,12 @@ def check_tensor(value: Any, name: str) -> Tensor:
 
 
 def _real_tensor(value: Any, name: str) -> Tensor:
-    """A real-valued Tensor or ndarray as a detached float32 tensor (TypeError otherwise)."""
+    """A real-valued Tensor or ndarray as a detached float32 tensor (TypeError otherwise).
+
+    Whatever the caller left on it: ``requires_grad`` is dropped (the values are read, never
+    differentiated), and a tensor made under ``torch.inference_mode()`` is copied into an
+    ordinary one, which autograd may use.
+    """
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "iuf":
             raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
@@ -182,7 +219,8 @@ def _real_tensor(value: Any, name: str) -> Tensor:
         raise TypeError(f"{name} must be a torch.Tensor or numpy array, got {_describe(value)}")
     if not _is_real_dtype(value.dtype):
         raise TypeError(f"{name} must hold real numbers, got dtype {value.dtype}")
-    return value.detach().to(torch.float32)
+    value = value.detach().to(torch.float32)
+    return value.clone() if value.is_inference() else value
 
 
 def _check_finite(t: Tensor, name: str) -> Tensor:
@@ -195,6 +233,15 @@ def _check_finite(t: Tensor, name: str) -> Tensor:
             f"non-finite (first: {bad[0].item()!r})"
         )
     return t
+
+
+def as_float32(value: ArrayLike, name: str) -> Tensor:
+    """A tensor or array of finite real numbers, any shape, as a detached float32 tensor.
+
+    ``requires_grad`` is dropped: the result holds the values only. A non-real dtype or
+    another type raises TypeError, a NaN or inf ValueError.
+    """
+    return _check_finite(_real_tensor(value, name), name)
 
 
 def as_pair(value: PairLike, name: str) -> Tensor:
@@ -244,7 +291,8 @@ def check_xy(x: ArrayLike, y: ArrayLike) -> tuple[Tensor, Tensor]:
 
 
 def check_param(a: Any, name: str = "a") -> Tensor:
-    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``.
+    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``,
+    not made under ``torch.inference_mode()`` (such a tensor cannot be updated in place).
 
     Returned unchanged (it is updated in place by a gradient step).
     """
@@ -256,4 +304,58 @@ def check_param(a: Any, name: str = "a") -> Tensor:
             f"{name} must be a leaf tensor with requires_grad=True "
             f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}"
         )
+    if a.is_inference():
+        raise ValueError(
+            f"{name} must be an ordinary tensor that can be updated in place, got an inference "
+            "tensor (made under torch.inference_mode()): make it outside that block"
+        )
     return a
+
+
+def check_grad_empty(a: Tensor, name: str = "a") -> Tensor:
+    """A parameter whose ``.grad`` holds nothing (None or all zeros), returned unchanged.
+
+    ``backward()`` *adds* into ``.grad``, so a gradient left there by an earlier
+    ``backward()`` would be added to the next one, and a step would move by their sum.
+    """
+    grad = a.grad
+    if grad is not None and bool(grad.any()):
+        raise ValueError(
+            f"{name}.grad must be None or zero before a step (backward() adds into it, so "
+            f"the step would use this left-over gradient plus its own), got "
+            f"{name}.grad = {grad.tolist()}; clear it first with {name}.grad = None"
+        )
+    return a
+
+
+def check_history(history: Any, name: str = "history") -> History:
+    """A `descent.train.History` (TypeError otherwise), returned unchanged."""
+    from .train import History
+
+    if not isinstance(history, History):
+        raise TypeError(f"{name} must be a descent.train.History, got {type(history).__name__}")
+    return history
+
+
+def check_histories(histories: Any) -> list[History]:
+    """One History or a non-empty sequence of them, as a list."""
+    from .train import History
+
+    if isinstance(histories, History):
+        return [histories]
+    if not isinstance(histories, Sequence) or isinstance(histories, str):
+        raise TypeError(
+            f"histories must be a History or a sequence of them, got {type(histories).__name__}"
+        )
+    if len(histories) == 0:
+        raise ValueError("histories must not be empty")
+    return [check_history(h, f"histories[{i}]") for i, h in enumerate(histories)]
+
+
+def check_axes(ax: Any) -> Axes:
+    """A matplotlib ``Axes`` (TypeError otherwise), returned unchanged."""
+    from matplotlib.axes import Axes
+
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
+    return ax

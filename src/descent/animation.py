@@ -17,11 +17,12 @@ figure beside it. The figure never goes through pyplot, so it is not shown by ac
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
@@ -32,28 +33,45 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from torch import Tensor
 
-from ._checks import ArrayLike, PairLike, as_pair, check_float, check_int, check_steps, check_xy
+from ._checks import (
+    ArrayLike,
+    PairLike,
+    as_pair,
+    check_float,
+    check_history,
+    check_int,
+    check_lrs,
+    check_steps,
+    check_xy,
+)
 from .codec import Frame, on_white
 from .loss import critical_lr
 from .player import content_id, render_html, standalone_page
 from .player.grab import Rendering, matplotlib_jshtml, render
 from .player.render import check_interval
-from .plots import (
-    check_history,
-    check_lrs,
-    data_ylim,
-    describe_line,
-    describe_outcome,
-    diverging,
-    plot_contour,
-    plot_data,
-    plot_line,
-    plot_loss,
-)
+from .plots import data_ylim, describe_line, plot_contour, plot_data, plot_line, plot_loss
 from .style import BLACK, LINE_COLOR, VERMILION
 from .train import History, fit
 
 __all__ = ["JsAnimation", "animate_line", "animate_lr", "animate_panels", "frame_indices"]
+
+T = TypeVar("T")
+
+
+def _in_own_rc(method: Callable[..., T]) -> Callable[..., T]:
+    """Run a `JsAnimation` method under the rcParams that were active when it was made.
+
+    Frames are rendered lazily, and matplotlib reads some rcParams only when it draws (tick
+    labels, for one, are made on the first draw): without this, the frames would depend on
+    the rcParams in force whenever the animation happens to be shown.
+    """
+
+    @functools.wraps(method)
+    def in_own_rc(self: JsAnimation, *args: Any, **kwargs: Any) -> T:
+        with mpl.rc_context(self._rc):
+            return method(self, *args, **kwargs)
+
+    return in_own_rc
 
 
 class JsAnimation:
@@ -69,7 +87,8 @@ class JsAnimation:
     Nothing is drawn until the animation is first shown or asked for; then every frame is
     drawn once, as matplotlib's movie writers draw it (`descent.player.grab`), and encoded
     as it comes. The layout of `draw` animations is computed on the first frame and then
-    frozen, so nothing jumps.
+    frozen, so nothing jumps. The frames are drawn under the
+    rcParams in force when the animation was made, whenever it is shown.
     """
 
     def __init__(
@@ -99,6 +118,7 @@ class JsAnimation:
         self._animation: Animation | None = None
         self._rendering: Rendering | None = None
         self._layout_frozen = False
+        self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
 
     @classmethod
     def of(
@@ -125,6 +145,7 @@ class JsAnimation:
         self._labels = None if labels is None else [str(label) for label in labels]
         self._describe(alt, slider_label, getattr(animation, "_interval", 200), caption)
         self._animation, self._rendering, self._layout_frozen = animation, None, True
+        self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
         return self
 
     def _describe(self, alt: str, slider_label: str, interval: float, caption: str | None) -> None:
@@ -142,6 +163,7 @@ class JsAnimation:
             self._layout_frozen = True
         return ()
 
+    @_in_own_rc
     def _rendered(self) -> Rendering:
         """Every frame, drawn once (on first use) and stored."""
         if self._rendering is None:
@@ -254,10 +276,17 @@ class JsAnimation:
     def default_jshtml(self) -> str:
         """The same animation as matplotlib's own ``to_jshtml()`` (for comparison), built from
         the very frames drawn for our player (nothing is drawn again): matplotlib's
-        ``HTMLWriter`` and RGBA PNG frames, the same interval. Raises
-        :class:`~descent.codec.EmbedLimitError` where matplotlib would drop frames.
+        ``HTMLWriter`` and RGBA PNG frames, the same interval, and every one of the
+        `frame_count` frames (matplotlib's ``animation.embed_limit``, past which it silently
+        drops frames, is lifted). Raises RuntimeError if the HTML holds another number.
         """
-        return matplotlib_jshtml(self._rendered(), self.interval)
+        page = matplotlib_jshtml(self._rendered(), self.interval)
+        embedded = page.count('= "data:image/png;base64,')
+        if embedded != self.frame_count:
+            raise RuntimeError(
+                f"matplotlib's to_jshtml() embedded {embedded} of {self.frame_count} frames"
+            )
+        return page
 
     def __repr__(self) -> str:
         if self._rendering is None and self.keys is None:
@@ -315,7 +344,7 @@ def _describe_run(n: int, history: History, frames: int) -> str:
         f"ends at {describe_line(p[-1])}; the MSE goes from {losses[0]:.3g} to "
         f"{losses[-1]:.3g}."
     )
-    return text + (" The run diverged." if diverging(history) else "")
+    return text + (" The run diverged." if history.diverged else "")
 
 
 def _step_labels(history: History, keys: Sequence[int]) -> list[str]:
@@ -488,17 +517,17 @@ def animate_lr(
         run, lr = runs[k], chosen[k]
         final = run.final.double().numpy()
         line.set_ydata(final[0] * ends + final[1])
-        bad = diverging(run)
+        bad = run.diverged
         line.set_color(VERMILION if bad else LINE_COLOR)
         verdict.set_text("diverged" if bad else "")
         verdict.set_visible(bad)
         curve.set_data(np.arange(len(run.losses)), run.losses.double().numpy())
         marker.set_data([lr], [0.6])
         ax_fit.set_title(f"lr = {lr:g} ({lr / critical:.2f}× critical): after {steps} steps")
-        ax_loss.set_title(describe_outcome(run))
+        ax_loss.set_title(run.outcome)
 
     labels = [
-        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if diverging(r) else "")
+        f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if r.diverged else "")
         for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))
     ]
     return JsAnimation(
@@ -532,7 +561,7 @@ def _describe_lrs(
     n: int, a0: Tensor, steps: int, lrs: Sequence[float], runs: Sequence[History], critical: float
 ) -> str:
     """The text alternative of :func:`animate_lr`'s animation."""
-    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if diverging(run)]
+    bad = [f"{lr:g}" for lr, run in zip(lrs, runs, strict=True) if run.diverged]
     outcome = (
         f"the runs with lr = {', '.join(bad)} diverge." if bad else "none of these runs diverges."
     )

@@ -35,8 +35,8 @@ NORMAL_STD = 0.25
 def _noise(kind: str, n: int, generator: torch.Generator) -> Tensor:
     """``n`` draws of the named noise, shape ``(n,)``."""
     if kind == "uniform":
-        return torch.rand(n, generator=generator)
-    return NORMAL_STD * torch.randn(n, generator=generator)
+        return torch.rand(n, generator=generator, dtype=torch.float32)
+    return NORMAL_STD * torch.randn(n, generator=generator, dtype=torch.float32)
 
 
 def linear_data(
@@ -60,7 +60,7 @@ def linear_data(
     a = as_pair(a, "a")
     noise = check_choice(noise, "noise", NOISES)
     generator = torch.Generator().manual_seed(check_seed(seed))
-    x = torch.ones(n, 2)
+    x = torch.ones(n, 2, dtype=torch.float32)  # float32 whatever torch's default dtype
     x[:, 0].uniform_(-1.0, 1.0, generator=generator)
     y = x @ a + _noise(noise, n, generator)
     return x, y

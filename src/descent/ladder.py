@@ -25,7 +25,7 @@ from torch import Tensor, nn
 
 from ._checks import ArrayLike, PairLike, as_pair, check_lr, check_steps, check_xy
 from .loss import mse
-from .train import History, Trace
+from .train import History, Trace, autograd_on
 
 __all__ = ["Line", "fit_learner", "fit_module"]
 
@@ -42,11 +42,12 @@ class Line(nn.Module):
         return x @ self.a
 
 
+@autograd_on()
 def fit_module(x: ArrayLike, y: ArrayLike, a0: PairLike, *, lr: float, steps: int) -> History:
     """Full-batch gradient descent with ``torch.optim.SGD`` on a :class:`Line` module.
 
-    Same arguments and History as ``fit`` (full batch); stops with ``diverged=True`` when the
-    loss or the parameters stop being finite.
+    Same arguments and History as ``fit`` (full batch); stops with ``overflowed=True`` when the
+    loss or the parameters stop being finite. Runs the same under ``torch.no_grad()``.
     """
     x, y = check_xy(x, y)
     lr, steps = check_lr(lr), check_steps(steps)
@@ -143,12 +144,14 @@ def _learner(fa: SimpleNamespace, x: Tensor, y: Tensor, model: Line, trace: Trac
     return learn
 
 
+@autograd_on()
 def fit_learner(x: ArrayLike, y: ArrayLike, a0: PairLike, *, lr: float, steps: int) -> History:
     """Full-batch gradient descent through fastai's ``Learner``: `steps` epochs of one batch.
 
     Same arguments and History as ``fit`` (full batch). Prints nothing (no progress bar, no
     table of losses), writes no files, and leaves the global RNG states as it found them.
-    Imports fastai on first use, which takes a few seconds.
+    Runs the same under ``torch.no_grad()``. Imports fastai on first use, which takes a few
+    seconds.
     """
     x, y = check_xy(x, y)
     lr, steps = check_lr(lr), check_steps(steps)

@@ -27,7 +27,10 @@ from ._checks import (
     ArrayLike,
     PairLike,
     as_pair,
-    check_float,
+    check_axes,
+    check_histories,
+    check_history,
+    check_lrs,
     check_steps,
     check_x,
     check_xy,
@@ -39,8 +42,6 @@ from .train import History, fit
 __all__ = [
     "data_ylim",
     "describe_line",
-    "describe_outcome",
-    "diverging",
     "plot_contour",
     "plot_data",
     "plot_line",
@@ -52,75 +53,6 @@ A0_LABEL = "a₀ (slope)"
 A1_LABEL = "a₁ (intercept)"
 STEP_LABEL = "step t"
 MSE_LABEL = "MSE"
-
-
-# --- argument checks this module adds to `descent._checks` --------------------------------
-
-
-def check_axes(ax: Any) -> Axes:
-    """A matplotlib ``Axes`` (TypeError otherwise)."""
-    if not isinstance(ax, Axes):
-        raise TypeError(f"ax must be a matplotlib Axes, got {type(ax).__name__}")
-    return ax
-
-
-def check_history(history: Any, name: str = "history") -> History:
-    """A `descent.train.History` (TypeError otherwise)."""
-    if not isinstance(history, History):
-        raise TypeError(f"{name} must be a descent.train.History, got {type(history).__name__}")
-    return history
-
-
-def check_histories(histories: Any) -> list[History]:
-    """One History or a non-empty sequence of them, as a list."""
-    if isinstance(histories, History):
-        return [histories]
-    if not isinstance(histories, Sequence) or isinstance(histories, str):
-        raise TypeError(
-            f"histories must be a History or a sequence of them, got {type(histories).__name__}"
-        )
-    if len(histories) == 0:
-        raise ValueError("histories must not be empty")
-    return [check_history(h, f"histories[{i}]") for i, h in enumerate(histories)]
-
-
-def check_lrs(lrs: Any) -> list[float]:
-    """Learning rates: a non-empty, strictly increasing sequence of finite numbers > 0."""
-    if isinstance(lrs, torch.Tensor | np.ndarray):
-        lrs = lrs.tolist()
-    if not isinstance(lrs, Sequence) or isinstance(lrs, str):
-        raise TypeError(f"lrs must be a sequence of numbers, got {type(lrs).__name__}")
-    if len(lrs) == 0:
-        raise ValueError("lrs must not be empty")
-    values = [check_float(lr, f"lrs[{i}]", positive=True) for i, lr in enumerate(lrs)]
-    if any(b <= a for a, b in itertools.pairwise(values)):
-        raise ValueError(f"lrs must be strictly increasing, got {values}")
-    return values
-
-
-# --- small facts about a run, shared with `descent.animation` ----------------------------
-
-
-RISE_TOLERANCE = 1e-5
-"""Relative rise of the last loss that counts as rising: well above float32's wobble of about
-one ulp (3e-7 relative) at the minimum."""
-
-
-def diverging(history: History) -> bool:
-    """True if the run diverges: it overflowed (``history.diverged``), its loss ended above
-    where it started, or, for full batch, its loss was still rising at the last step.
-
-    Full-batch descent on this quadratic loss never raises the loss below the critical rate,
-    so a rise at the end means a direction is growing, even while the loss is still below its
-    start (just above the critical rate, the slow direction's fall can hide that for a while).
-    Mini-batch losses rise by chance, so for them only the first two tests apply.
-    """
-    losses = history.losses
-    if history.diverged or float(losses[-1]) > float(losses[0]):
-        return True
-    if history.batch_size is not None or len(losses) < 2:
-        return False
-    return float(losses[-1]) > float(losses[-2]) * (1 + RISE_TOLERANCE)
 
 
 def describe_line(a: PairLike) -> str:
@@ -139,15 +71,6 @@ def _run_label(history: History) -> str:
     """``"lr = 0.1"``, plus the batch size for a mini-batch run."""
     label = f"lr = {history.lr:g}"
     return label if history.batch_size is None else f"{label}, batch {history.batch_size}"
-
-
-def describe_outcome(history: History) -> str:
-    """How a run ended, in a few words: its final MSE, or that it diverged."""
-    if history.diverged:
-        return f"diverged: overflow at step {history.steps + 1}"
-    if diverging(history):
-        return f"diverged: MSE rose to {float(history.losses[-1]):.3g}"
-    return f"MSE {float(history.losses[-1]):.3f}"
 
 
 def data_ylim(y: ArrayLike, pad: float = 0.1) -> tuple[float, float]:
@@ -344,10 +267,10 @@ def plot_lr_grid(
     for ax, lr in zip(axes.flat, lrs, strict=False):
         run = fit(x, y, a0, lr=lr, steps=steps)
         plot_data(ax, x, y, s=8)
-        plot_line(ax, x, run.final, color=VERMILION if diverging(run) else LINE_COLOR)
+        plot_line(ax, x, run.final, color=VERMILION if run.diverged else LINE_COLOR)
         ax.set_ylim(*ylim)
         ax.set_title(
-            f"lr = {lr:g} ({lr / critical:.2f}× critical)\n{describe_outcome(run)}",
+            f"lr = {lr:g} ({lr / critical:.2f}× critical)\n{run.outcome}",
             fontsize=plt.rcParams["xtick.labelsize"],
         )
         ax.label_outer()
