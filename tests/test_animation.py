@@ -24,7 +24,7 @@ from PIL import Image
 
 from descent import codec
 from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
-from descent.codec import PALETTE_SIZE, decode_frame, decode_frames, encode_frames, quantize_frames
+from descent.codec import PALETTE_SIZE, decode_frame, decode_frames, encode_frames
 from descent.data import linear_data
 from descent.loss import critical_lr
 from descent.player import read_players, referenced_urls

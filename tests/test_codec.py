@@ -167,9 +167,7 @@ def test_a_jump_composites_from_the_keyframe(encoded, quantized):
         assert np.array_equal(decode_frame(encoded, k)[..., :3], quantized[k]), f"frame {k}"
 
 
-def test_keyframes_at_the_start_of_every_segment_and_where_most_pixels_changed(
-    frames, encoded
-):
+def test_keyframes_at_the_start_of_every_segment_and_where_most_pixels_changed(frames, encoded):
     keys = [k for k, frame in enumerate(encoded) if frame.is_key]
     skipped = most_changed(frames)
     assert NOISY in skipped and NOISY + 1 in skipped  # noise, then back to a plot

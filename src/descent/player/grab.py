@@ -176,11 +176,18 @@ def _matplotlib_png(rgba: np.ndarray, dpi: float) -> bytes:
 def matplotlib_jshtml(rendering: Rendering, interval: float, default_mode: str = "loop") -> str:
     """matplotlib's ``to_jshtml()`` of the frames of `rendering`, without drawing them again:
     its ``HTMLWriter`` fed with each spooled frame as matplotlib's PNG. `interval` is ms per
-    frame. Raises :class:`~descent.codec.EmbedLimitError` rather than drop frames.
+    frame. Every frame is kept: matplotlib's ``animation.embed_limit`` (past which it drops
+    frames, only logging) is lifted, and :class:`~descent.codec.EmbedLimitError` is raised
+    should its writer still stop.
     """
     pngs = (_matplotlib_png(rgba, rendering.dpi) for rgba in rendering.spool)
     writer = _ReplayHTMLWriter(
-        pngs, fps=1000 / interval, codec="none", embed_frames=True, default_mode=default_mode
+        pngs,
+        fps=1000 / interval,
+        codec="none",
+        embed_frames=True,
+        default_mode=default_mode,
+        embed_limit=math.inf,  # every frame: matplotlib would drop those past its limit
     )
     with TemporaryDirectory() as folder:
         path = Path(folder, "temp.html")
