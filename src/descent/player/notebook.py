@@ -105,5 +105,13 @@ def use_player() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
-    shell.display_formatter.formatters["text/html"].for_type(Animation, player_html)
+    formatters = shell.display_formatter.formatters
+    formatters["text/html"].for_type(Animation, player_html)
+    formatters["text/plain"].for_type(Animation, _plain_text)
     return True
+
+
+def _plain_text(animation: Animation, printer, cycle: bool) -> None:
+    """The text an animation shows as: its class, not its memory address (which would make
+    every executed notebook differ)."""
+    printer.text(f"<{type(animation).__name__}, played by descent's player>")
