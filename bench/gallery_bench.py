@@ -229,6 +229,31 @@ def measure(names: list[str] | None = None) -> dict:
     return {"gallery": rows, "book": book, "markdown": markdown(rows, book)}
 
 
+def budget_rows(results: dict) -> list[dict]:
+    """Two rows for ``run.py``'s table of budgets: the gallery within issue 16's budgets, and
+    the book's animations no heavier than with ``main``'s encoder."""
+    gallery, book = results["gallery"], results["book"]
+    failed = [r["animation"] for r in gallery if not r["pass"]]
+    heavier = [r["animation"] for r in book if not r["pass"]]
+    return [
+        {
+            "budget": "gallery: PSNR ≥ 40 dB, bytes ≤ 0.5× (lossless ≤ 1×), RSS ≤ 2×, time ≤ 1.5×",
+            "pass": not failed,
+            "detail": f"{len(gallery) - len(failed)} of {len(gallery)} animations within budget"
+            + (f"; over: {', '.join(failed)}" if failed else ""),
+            "value": len(failed),
+            "threshold": 0,
+        },
+        {
+            "budget": "book animations no heavier than with main's encoder",
+            "pass": not heavier,
+            "detail": ", ".join(f"{r['animation']} {r['ratio']:.3f}×" for r in book),
+            "value": max(r["ratio"] for r in book),
+            "threshold": 1.0,
+        },
+    ]
+
+
 def main() -> int:
     results = measure(sys.argv[1:] or None)
     out = HERE / "results"
