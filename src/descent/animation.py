@@ -9,10 +9,12 @@ Three builders, each returning a :class:`JsAnimation`:
 - :func:`animate_lr` — a learning-rate explorer: one frame per learning rate, each showing
   where `steps` steps at that rate end up, so the player's slider is an lr slider.
 
-A `JsAnimation` is a figure plus a function that draws frame `key` on it. Nothing is drawn
-until it is first shown (``_repr_html_``) or asked for; then every frame is rendered once on
-an Agg canvas and the figure is closed, so a notebook shows the player and never the static
-figure beside it. The figure never goes through pyplot, so it is not shown by accident either.
+A `JsAnimation` is a figure plus a function that draws frame `key` on it, or any matplotlib
+``Animation`` (:meth:`JsAnimation.of`; ``descent.use_player()`` shows every animation a
+notebook displays that way). Nothing is drawn until it is first shown (``_repr_html_``) or
+asked for; then every frame is drawn once, by matplotlib's own ``Animation.save`` into our
+movie writer (:mod:`descent.player.grab`), encoded as it comes (:mod:`descent.codec`), and the
+figure is closed, so a notebook shows the player and never the static figure beside it.
 """
 
 from __future__ import annotations
