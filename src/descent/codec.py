@@ -198,11 +198,13 @@ def _dedupe(first: np.ndarray, more: np.ndarray) -> np.ndarray:
 def _nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
     """For each RGBA colour ``(K, 4)`` uint8, the index ``(K,)`` uint8 of its nearest `palette`
     entry ``(N, 4)`` (Euclidean in RGBA levels, ties to the lower index): exact, in chunks."""
-    pal = palette.astype(np.int32)
+    pal = palette.astype(np.float64)
+    pal_norm = (pal**2).sum(1)
     out = np.empty(len(colours), np.uint8)
     for start in range(0, len(colours), _CHUNK):
-        block = colours[start : start + _CHUNK].astype(np.int32)
-        distance = ((block[:, None, :] - pal[None]) ** 2).sum(-1)
+        block = colours[start : start + _CHUNK].astype(np.float64)
+        # |c − p|² − |c|² = |p|² − 2 c·p: integers below 2⁵³, so exact, and one matrix product
+        distance = pal_norm[None] - 2 * block @ pal.T
         out[start : start + _CHUNK] = distance.argmin(1)
     return out
 
@@ -324,6 +326,7 @@ class FrameEncoder:
         self._shown: np.ndarray | None = None  # the previous frame as the player shows it
         self._bytes = 0
         self._key_bytes = 0  # the size of the last keyframe
+        self._keys_win = False  # whether a keyframe beat a delta in this segment
 
     def add(self, frame: np.ndarray) -> None:
         """Take the next frame, RGB ``(H, W, 3)`` or RGBA ``(H, W, 4)`` uint8 (same size
@@ -356,11 +359,15 @@ class FrameEncoder:
             return
         colours, inverse = np.unique(np.concatenate(segment.colours), return_inverse=True)
         totals = np.bincount(inverse, weights=np.concatenate(segment.counts))
-        # half the palette first (its PNGs compress better), if it keeps a margin of 5 dB
-        for size in (self.colors // 2, 3 * self.colors // 4, self.colors):
-            palette, lut, scores = self._palette(segment, colours, totals, size - 1)
-            if min(scores) >= self.min_psnr + (2 if size < self.colors else 0):
-                break
+        # the whole palette; then, if it leaves a wide margin, a half or three-quarter one
+        # (smaller PNGs) if that still keeps 2 dB above min_psnr
+        palette, lut, scores = self._palette(segment, colours, totals, self.colors - 1)
+        if min(scores) >= self.min_psnr + 6 and len(colours) >= self.colors:
+            for size in (self.colors // 2, 3 * self.colors // 4):
+                smaller = self._palette(segment, colours, totals, size - 1)
+                if min(smaller[2]) >= self.min_psnr + 2:
+                    palette, lut, scores = smaller
+                    break
         lossless = min(scores) < self.min_psnr
         for k, blob in enumerate(segment.blobs):
             rgba = np.frombuffer(zlib.decompress(blob), np.uint8).reshape(self._shape)
@@ -394,7 +401,12 @@ class FrameEncoder:
         `palette`, or None when lossless), as a keyframe or a delta on the frame before."""
         previous, self._shown = self._shown, shown
         changed = None if previous is None else _packed(previous) != _packed(shown)
+        if first:
+            self._keys_win = False
+        # a whole frame when most pixels changed, or when keyframes beat deltas on the frame
+        # before in this segment (a turning 3D view: no need to encode both every time)
         whole = first or changed is None or changed.mean() > DELTA_SKIP
+        whole = whole or (self._keys_win and bool(changed.any()))  # (unchanged: empty delta)
         frame = None if whole else _delta(changed, shown, indices, palette)
         # a keyframe may be smaller: try it too (palette PNGs only; truecolour ones are slow)
         if frame is None or (palette is not None and 2 * len(frame.png) > self._key_bytes):
@@ -404,6 +416,7 @@ class FrameEncoder:
                 else _palette_png(indices, palette, first)
             )
             if frame is None or len(key.png) < len(frame.png):
+                self._keys_win = frame is not None
                 frame = key
         if frame.is_key:
             self._key_bytes = len(frame.png)
