@@ -3,7 +3,8 @@
 For each animation of ``gallery.py`` (full size), in the same run:
 
 - our player (``JsAnimation.of(anim).to_html()``) and matplotlib's ``to_jshtml()`` are each
-  rendered from a *fresh* instance in a subprocess of their own, which reports its wall time
+  rendered from a *fresh* instance in a subprocess of their own, which reports its
+  CPU time (wall time too, in the JSON: on a shared machine it swings too much to budget)
   and its peak RSS (``ru_maxrss``; both subprocesses import the same modules first, so the
   baselines match) and writes its HTML;
 - the frames our player shows (composited from the HTML) are compared with matplotlib's own
@@ -53,7 +54,7 @@ _CHILD = textwrap.dedent(
     import descent, gallery
     from descent import JsAnimation
     animation = gallery.make({name!r})
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if {ours!r}:
         player = JsAnimation.of(animation, alt={name!r})
         page = player.to_html()
@@ -62,11 +63,12 @@ _CHILD = textwrap.dedent(
         with mpl.rc_context({{"animation.embed_limit": float("inf")}}):
             page = animation.to_jshtml()
         lossless = None
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     open({out!r}, "w").write(page)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     size = len(page.encode())
-    print(json.dumps({{"s": seconds, "rss": peak, "bytes": size, "lossless": lossless}}))
+    facts = {{"s": seconds, "cpu": cpu, "rss": peak, "bytes": size, "lossless": lossless}}
+    print(json.dumps(facts))
     """
 )
 
@@ -129,7 +131,9 @@ def gallery_rows(folder: Path, names: list[str] | None = None) -> list[dict]:
             "rss_ratio": ours["rss"] / theirs["rss"],
             "rss_mb": ours["rss"] / 2**20,
             "rss_matplotlib_mb": theirs["rss"] / 2**20,
-            "time_ratio": ours["s"] / theirs["s"],
+            "time_ratio": ours["cpu"] / theirs["cpu"],
+            "cpu_s": ours["cpu"],
+            "cpu_s_matplotlib": theirs["cpu"],
             "s": ours["s"],
             "s_matplotlib": theirs["s"],
         }
@@ -192,14 +196,14 @@ def markdown(rows: list[dict], book: list[dict]) -> str:
     """The two tables of this phase, in Markdown."""
     head = (
         "| animation | frames | worst PSNR | lossless | ours | matplotlib | bytes | RSS "
-        "(ours / mpl) | time (ours / mpl) | verdict |\n|" + "---|" * 10 + "\n"
+        "(ours / mpl) | CPU time (ours / mpl) | verdict |\n|" + "---|" * 10 + "\n"
     )
     lines = [
         f"| {r['animation']} | {r['frames']} | {r['psnr_db']:.1f} dB | "
         f"{r['lossless_share']:.0%} | {r['bytes'] / 1000:.0f} kB | "
         f"{r['bytes_matplotlib'] / 1000:.0f} kB | {r['bytes_ratio']:.2f}× | "
         f"{r['rss_mb']:.0f} / {r['rss_matplotlib_mb']:.0f} MB ({r['rss_ratio']:.2f}×) | "
-        f"{r['s']:.1f} / {r['s_matplotlib']:.1f} s ({r['time_ratio']:.2f}×) | "
+        f"{r['cpu_s']:.1f} / {r['cpu_s_matplotlib']:.1f} s ({r['time_ratio']:.2f}×) | "
         f"{'pass' if r['pass'] else 'FAIL'} |"
         for r in rows
     ]
@@ -216,7 +220,8 @@ def markdown(rows: list[dict], book: list[dict]) -> str:
         "Budgets (issue 16): worst-frame PSNR ≥ 40 dB against matplotlib's own frames of a fresh "
         "instance, flattened onto white (inf: exact); bytes ≤ 0.5× matplotlib's player (≤ 1.0× "
         "where frames are stored lossless); peak RSS of the rendering subprocess ≤ 2×; "
-        "time ≤ 1.5×.\n\n"
+        "time ≤ 1.5×, as the CPU time of the rendering subprocess (wall times, in "
+        "gallery.json, swing by half on this shared machine).\n\n"
     )
     return budgets + head + "\n".join(lines) + "\n\n" + book_head + "\n".join(book_lines) + "\n"
 
