@@ -24,6 +24,7 @@ from descent.codec import (
     MIN_PSNR,
     PALETTE_SIZE,
     Frame,
+    FrameEncoder,
     decode_frame,
     decode_frames,
     encode_frames,
@@ -320,3 +321,22 @@ def test_render_html_needs_a_keyframe_first(encoded):
         render_html(rest, size=(WIDTH, HEIGHT), alt="A test.", labels=["x"] * len(rest))
     with pytest.raises(ValueError, match="label"):
         render_html(encoded, size=(WIDTH, HEIGHT), alt="A test.", labels=["x"])
+
+
+def test_a_picture_no_palette_can_keep_is_stored_lossless():
+    """Full-colour noise (thousands of colours): a palette would lose far more than MIN_PSNR,
+    so the segment is stored as truecolour PNGs, exactly; a small change is a delta whose
+    unchanged pixels carry the PNG's one transparent key colour (``tRNS``)."""
+    rng = np.random.default_rng(5)
+    first = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
+    second = first.copy()
+    second[5:9, 10:20] = rng.integers(0, 256, (4, 10, 3), dtype=np.uint8)
+    encoder = FrameEncoder()
+    encoder.add(first)
+    encoder.add(second)
+    stored = encoder.close()
+    assert encoder.lossless == [True, True] and encoder.psnr == [np.inf, np.inf]
+    assert np.array_equal(decode_frames(stored)[..., :3], np.stack([first, second]))
+    key, delta = (Image.open(io.BytesIO(frame.png)) for frame in stored)
+    assert key.mode == "RGB" and delta.mode == "RGB" and "transparency" in delta.info
+    assert delta.size == (10, 4) and stored[1].offset == (10, 5)
