@@ -5,8 +5,9 @@ the chapter gets the same player) registers a ``text/html`` formatter for
 ``matplotlib.animation.Animation`` with IPython's display formatter. Then a cell whose last
 value is an animation, such as the notes'
 ``animation.FuncAnimation(fig, animate, np.arange(0, 100), interval=20)``, shows our light,
-accessible, deterministic player, drawn once (:meth:`descent.JsAnimation.of`), instead of
-matplotlib's ``_repr_html_`` (which shows nothing unless ``rc('animation', html=…)`` is set).
+accessible, deterministic player, drawn once (:meth:`descent.animation.JsAnimation.of`),
+instead of matplotlib's ``_repr_html_`` (which shows nothing unless
+``rc('animation', html=…)`` is set).
 The formatter closes the animation's figure in pyplot, so the inline backend does not also show
 the static figure at the end of the cell; an animation displayed twice is drawn once.
 
