@@ -99,7 +99,7 @@ def _measure(animation, out_dir: Path) -> dict:
     """Render one animation both ways, write both HTMLs to `out_dir`, return its numbers."""
     ours = animation.to_html()
     default = animation.default_jshtml()
-    from descent.codec import decode_frames
+    from descent.codec import decode_frames, on_white
 
     content_id = animation.content_id
     (out_dir / f"{content_id}.ours.html").write_text(ours, encoding="utf-8")
@@ -111,7 +111,7 @@ def _measure(animation, out_dir: Path) -> dict:
             f"{content_id}: {len(stored)} frames of ours and {len(theirs)} of matplotlib's "
             f"found, for an animation of {animation.frame_count}"
         )
-    loss = visible_loss(decode_frames(stored), (decode_rgb(p) for p in theirs))
+    loss = visible_loss(on_white(decode_frames(stored)), (decode_rgb(p) for p in theirs))
     compared_with = "matplotlib's default frames, decoded and flattened onto white"
     width, height = animation.size
     return {

@@ -18,6 +18,7 @@ from pathlib import Path
 # is on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
 
+import gallery_bench
 import pagespeed
 import phases
 from budgets import Facts, check_all
@@ -40,6 +41,11 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         default=None,
         help="also write the README's '## Performance' section (these results) to this file",
+    )
+    parser.add_argument(
+        "--no-gallery",
+        action="store_true",
+        help="skip the gallery phase (gallery_bench.py: any animation against to_jshtml())",
     )
     parser.add_argument(
         "--book", type=Path, default=ROOT, help="the book to measure (default: this repository)"
@@ -108,8 +114,15 @@ def main(argv: list[str] | None = None) -> int:
         budgets=check_all(facts),
         problems=problems,
     )
+    if not args.no_gallery:
+        phases.say("gallery: each animation of gallery.py, ours against to_jshtml() (subprocesses)")
+        gallery = gallery_bench.measure()
+        results.update(gallery=gallery["gallery"], gallery_book=gallery["book"])
+        results["budgets"] += gallery_bench.budget_rows(gallery)
     results["machine"]["load_average_end"] = load_average()
     text = render(results)
+    if not args.no_gallery:
+        text += "\n## Any matplotlib animation (gallery)\n\n" + gallery["markdown"]
     write(results, text, args.readme_section)
     failed = [b for b in results["budgets"] if b["pass"] is False]
     phases.say(

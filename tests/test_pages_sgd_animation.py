@@ -151,7 +151,8 @@ def test_page_has_its_title_and_label(html_root, page):
 @pytest.mark.parametrize("page", PAGES)
 def test_figures_have_captions_and_real_alt_text(html_root, page):
     main = article(html_root, page)
-    figures = main.find_all("figure")
+    # (a player shown by descent.use_player() is a figure of its own: see its test below)
+    figures = [f for f in main.find_all("figure") if "descent-figure" not in f.get("class", [])]
     assert [f.get("id") for f in figures] == FIGURES[page]
     hrefs = {a.get("href", "") for a in main.find_all("a")}
     for figure in figures:
@@ -327,12 +328,31 @@ def test_sgd_ladder_table_agrees(html_root, data):
 
 
 def players(root: Path) -> list[Tag]:
-    return article(root, "animation").select("div.descent-anim")
+    """The players of the book's three animations (not the notes' FuncAnimation's figure)."""
+    found = article(root, "animation").select("div.descent-anim")
+    return [player for player in found if player.find_parent("figure") is None]
 
 
-def test_animation_page_holds_three_players_of_50_frames_or_more(html_root):
-    found = players(html_root)
-    assert len(found) >= 3
+def test_the_notes_funcanimation_plays_in_our_player_with_alt_and_caption(html_root):
+    """The notes' ``animation.FuncAnimation(fig, animate, np.arange(0, 100), interval=20)``,
+    verbatim as a cell's last line, shows our player (descent.use_player()), in a figure
+    with its caption, drawn once: 100 frames of the figure, no static copy beside it."""
+    main = article(html_root, "animation")
+    (figure,) = main.select("figure.descent-figure")
+    cell = figure.find_parent("div", class_="cell")
+    source = cell.select_one("div.cell_input").get_text()
+    assert "animation.FuncAnimation(fig, animate, np.arange(0, 100), interval=20)" in source
+    caption = figure.find("figcaption").get_text(" ", strip=True)
+    assert "FuncAnimation" in caption
+    (player,) = read_players(str(figure))
+    assert len(player.frames) == 100 and player.interval == 20
+    assert player.labels[0] == "frame 1 of 100" and len(player.alt.split()) >= 15
+    assert not cell.select("div.cell_output img:not(.descent-frame)"), "no static figure"
+
+
+def test_animation_page_holds_four_players_of_50_frames_or_more(html_root):
+    found = article(html_root, "animation").select("div.descent-anim")  # the notes' one too
+    assert len(found) >= 4
     read = read_players(raw(html_root, "animation"))
     assert len(read) == len(found)
     ids = [p.content_id for p in read]
@@ -412,10 +432,11 @@ def test_animation_weights_match_the_bytes_on_the_page(html_root):
     rows = next(
         t for t in article(html_root, "animation").find_all("table") if "ratio" in t.get_text()
     ).tbody("tr")
-    found = read_players(page)
-    assert len(found) == len(ANIMATIONS) and len(rows) == 1
-    total = sum(len(player.source.encode("utf-8")) for player in found)
-    for player, row in zip(found[:1], rows, strict=True):
+    # the three players of descent's builders (the notes' own FuncAnimation is a figure)
+    book = [p for p in read_players(page) if f'"descent-figure">\n{p.source}' not in page]
+    assert len(book) == len(ANIMATIONS) and len(rows) == 1
+    total = sum(len(player.source.encode("utf-8")) for player in book)
+    for player, row in zip(book[:1], rows, strict=True):
         size = len(player.source.encode("utf-8"))
         cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
         frames, ours, theirs, ratio = cells[1], cells[2], cells[3], cells[4]

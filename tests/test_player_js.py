@@ -113,10 +113,11 @@ class Player:
             "([el, k]) => el.dataset.frame === String(k)", arg=[self.root.element_handle(), k]
         )
 
-    def picture(self) -> np.ndarray:
+    def picture(self, opaque: bool = True) -> np.ndarray:
+        """The frame on screen, RGBA ``(H, W, 4)`` uint8 (checked opaque if `opaque`)."""
         rgba = np.array(self.root.evaluate(READ_FRAME), np.uint8).reshape(HEIGHT, WIDTH, 4)
-        assert (rgba[..., 3] == 255).all(), "the picture is not opaque"
-        return rgba[..., :3]
+        assert not opaque or (rgba[..., 3] == 255).all(), "the picture is not opaque"
+        return rgba
 
     def shows(self, k: int, encoded: list[Frame]) -> None:
         """Frame `k` is on screen: index, texts, slider, and the codec's picture exactly."""
@@ -324,3 +325,34 @@ def test_printed_player_is_its_filmstrip_without_controls(page, fragment, tmp_pa
     assert root.locator(".descent-filmstrip-frame img").first.is_visible()
     assert not root.locator("img.descent-frame").is_visible()
     assert not root.locator(".descent-controls").is_visible()
+
+
+def translucent_frames() -> np.ndarray:
+    """``(12, HEIGHT, WIDTH, 4)`` uint8 frames on a see-through background: an opaque bar
+    moving (masked deltas) and a half-transparent square changing colour (replacing deltas)."""
+    frames = np.zeros((12, HEIGHT, WIDTH, 4), np.uint8)
+    for k, frame in enumerate(frames):
+        frame[10:14, 2 + 4 * k : 10 + 4 * k] = (200, 40, 30, 255)
+        frame[30:40, 20:36] = (10 * k, 120, 200, 128)
+    return frames
+
+
+def test_translucent_frames_keep_their_alpha_in_the_browser(page, tmp_path):
+    """A keyframe clears the canvas and a replacing delta its box before drawing, so
+    translucent pixels are not painted over the frame before: every frame shows as the
+    codec composites it (alpha exact; colour within premultiplied rounding)."""
+    frames = translucent_frames()
+    stored = encode_frames(frames, keyframe_interval=5)
+    assert any(frame.replace for frame in stored), "the square needs replacing deltas"
+    labels = [f"frame {k}" for k in range(len(frames))]
+    body = render_html(stored, size=(WIDTH, HEIGHT), alt=ALT, labels=labels)
+    open_page(page, tmp_path, body)
+    player = Player(page, page.locator("div.descent-anim"))
+    for k in [*range(len(frames)), 3, 9, 0]:
+        player.seek(k)
+        player.wait_for(k)
+        shown, expected = player.picture(opaque=False), decode_frame(stored, k)
+        assert np.array_equal(shown[..., 3], expected[..., 3]), f"frame {k}: alpha"
+        visible = expected[..., 3] > 0
+        assert np.abs(shown[visible].astype(int) - expected[visible]).max() <= 2, f"frame {k}"
+        assert np.array_equal(expected, frames[k]), "few colours: exact"

@@ -9,25 +9,27 @@ Three builders, each returning a :class:`JsAnimation`:
 - :func:`animate_lr` — a learning-rate explorer: one frame per learning rate, each showing
   where `steps` steps at that rate end up, so the player's slider is an lr slider.
 
-A `JsAnimation` is a figure plus a function that draws frame `key` on it. Nothing is drawn
-until it is first shown (``_repr_html_``) or asked for; then every frame is rendered once on
-an Agg canvas and the figure is closed, so a notebook shows the player and never the static
-figure beside it. The figure never goes through pyplot, so it is not shown by accident either.
+A `JsAnimation` is a figure plus a function that draws frame `key` on it, or any matplotlib
+``Animation`` (:meth:`JsAnimation.of`; ``descent.use_player()`` shows every animation a
+notebook displays that way). Nothing is drawn until it is first shown (``_repr_html_``) or
+asked for; then every frame is drawn once, by matplotlib's own ``Animation.save`` into our
+movie writer (:mod:`descent.player.grab`), encoded as it comes (:mod:`descent.codec`), and the
+figure is closed, so a notebook shows the player and never the static figure beside it.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import math
 from collections.abc import Callable, Hashable, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.animation import FuncAnimation, adjusted_figsize
+from matplotlib.animation import Animation, FuncAnimation, adjusted_figsize
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -44,9 +46,11 @@ from ._checks import (
     check_steps,
     check_xy,
 )
-from .codec import Frame, encode_frames, on_white
+from .codec import Frame, on_white
 from .loss import critical_lr
 from .player import content_id, render_html, standalone_page
+from .player.grab import Rendering, matplotlib_jshtml, render
+from .player.render import check_interval
 from .plots import data_ylim, describe_line, plot_contour, plot_data, plot_line, plot_loss
 from .style import BLACK, LINE_COLOR, VERMILION
 from .train import History, fit
@@ -54,14 +58,6 @@ from .train import History, fit
 __all__ = ["JsAnimation", "animate_line", "animate_lr", "animate_panels", "frame_indices"]
 
 T = TypeVar("T")
-
-_DEFAULT_JSHTML_RC = {
-    **{key: value for key, value in mpl.rcParamsDefault.items() if key.startswith("savefig.")},
-    "savefig.dpi": "figure",
-    "animation.frame_format": "png",
-    "animation.embed_limit": math.inf,  # MB; below it matplotlib drops frames, only logging
-}
-"""rcParams for :meth:`JsAnimation.default_jshtml`: every frame, as the canvas renders it."""
 
 
 def _in_own_rc(method: Callable[..., T]) -> Callable[..., T]:
@@ -81,16 +77,20 @@ def _in_own_rc(method: Callable[..., T]) -> Callable[..., T]:
 
 
 class JsAnimation:
-    """An animation: ``draw(key)`` puts frame `key` on `figure`, for each key in `keys`.
+    """An animation played by our player: ``draw(key)`` puts frame `key` on `figure`, for each
+    key in `keys` (or any matplotlib ``Animation``, by :meth:`JsAnimation.of`).
 
     labels: one short name per frame (``"step 12 of 100"``), read out as the frame changes.
-    alt: a text alternative describing the whole animation.
+    alt: a text alternative describing the whole animation; caption: shown under the player
+    (in a ``<figure>``), or None.
     slider_label: what the slider moves through (``"Step"``, ``"Learning rate"``).
-    interval: milliseconds per frame while playing.
+    interval: milliseconds per frame while playing, a number > 0 (``20`` or ``12.5``).
 
-    The layout is computed on the first frame and then frozen, so nothing jumps. The frames
-    are rendered under the rcParams in force when the animation was made, whenever it is
-    shown.
+    Nothing is drawn until the animation is first shown or asked for; then every frame is
+    drawn once, as matplotlib's movie writers draw it (`descent.player.grab`), and encoded
+    as it comes. The layout of `draw` animations is computed on the first frame and then
+    frozen, so nothing jumps. The frames are drawn under the
+    rcParams in force when the animation was made, whenever it is shown.
     """
 
     def __init__(
@@ -102,7 +102,8 @@ class JsAnimation:
         labels: Sequence[str],
         alt: str,
         slider_label: str = "Step",
-        interval: int = 100,
+        interval: float = 100,
+        caption: str | None = None,
     ) -> None:
         if not isinstance(figure, Figure):
             raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
@@ -111,58 +112,123 @@ class JsAnimation:
                 f"need at least one frame and one label per frame, got "
                 f"{len(keys)} keys and {len(labels)} labels"
             )
-        self.figure = figure
-        self.draw = draw
-        self.keys = list(keys)
-        self.labels = [str(label) for label in labels]
-        self.alt = str(alt)
-        self.slider_label = str(slider_label)
-        self.interval = check_int(interval, "interval", low=1)
+        self.figure, self.draw, self.keys = figure, draw, list(keys)
+        self._labels: list[str] | None = [str(label) for label in labels]
+        self._describe(alt, slider_label, interval, caption)
         if not isinstance(figure.canvas, FigureCanvasAgg):
             FigureCanvasAgg(figure)
+        self._animation: Animation | None = None
+        self._rendering: Rendering | None = None
         self._layout_frozen = False
         self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
 
-    @property
-    def frame_count(self) -> int:
-        """How many frames the animation has."""
-        return len(self.keys)
+    @classmethod
+    def of(
+        cls,
+        animation: Animation,
+        *,
+        alt: str,
+        labels: Sequence[str] | None = None,
+        slider_label: str = "Frame",
+        caption: str | None = None,
+    ) -> JsAnimation:
+        """Any matplotlib ``Animation`` (a ``FuncAnimation`` with its ``frames``, ``fargs``,
+        ``init_func``, ``save_count``, ``blit`` and ``interval``, or an ``ArtistAnimation``)
+        played by our player. `labels` (one per frame) default to ``"frame k of N"``.
 
-    @property
-    def size(self) -> tuple[int, int]:
-        """Frame size in pixels, ``(width, height)``."""
-        width, height = self.figure.canvas.get_width_height(physical=True)
-        return width, height
+        Its frames are drawn once, when first needed. Raises TypeError for anything else.
+        """
+        if not isinstance(animation, Animation):
+            raise TypeError(
+                f"animation must be a matplotlib Animation, got {type(animation).__name__}"
+            )
+        self = cls.__new__(cls)
+        self.figure, self.draw, self.keys = animation._fig, None, None
+        self._labels = None if labels is None else [str(label) for label in labels]
+        self._describe(alt, slider_label, getattr(animation, "_interval", 200), caption)
+        self._animation, self._rendering, self._layout_frozen = animation, None, True
+        self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
+        return self
 
-    def _freeze_layout(self) -> None:
-        """Lay the figure out for the first frame and keep that layout for all frames."""
+    def _describe(self, alt: str, slider_label: str, interval: float, caption: str | None) -> None:
+        self.alt, self.slider_label = str(alt), str(slider_label)
+        self.interval = check_interval(interval)
+        self.caption = None if caption is None else str(caption)
+
+    def _freeze_layout(self) -> tuple:
+        """Lay the figure out for the first frame and keep that layout for all frames (the
+        ``init_func`` of the animation of a `draw`: so `draw` runs once per frame)."""
         if not self._layout_frozen:
             self.draw(self.keys[0])
             self.figure.canvas.draw()
             self.figure.set_layout_engine("none")
             self._layout_frozen = True
+        return ()
+
+    @_in_own_rc
+    def _rendered(self) -> Rendering:
+        """Every frame, drawn once (on first use) and stored."""
+        if self._rendering is None:
+            animation = self._animation or FuncAnimation(
+                self.figure,
+                self.draw,
+                frames=self.keys,
+                init_func=self._freeze_layout,
+                interval=self.interval,
+                repeat=True,
+                cache_frame_data=False,
+            )
+            self._rendering = render(animation)
+            if self._labels is not None and len(self._labels) != len(self._rendering.frames):
+                raise ValueError(
+                    f"labels: {len(self._labels)} given, for {len(self._rendering.frames)} frames"
+                )
+            plt.close(self.figure)  # a no-op unless the figure came from pyplot
+        return self._rendering
 
     @property
-    @_in_own_rc
+    def frame_count(self) -> int:
+        """How many frames the animation has."""
+        return len(self.keys) if self.keys is not None else len(self._rendered().frames)
+
+    @property
+    def labels(self) -> list[str]:
+        """One name per frame, read out as it is shown."""
+        if self._labels is None:
+            count = self.frame_count
+            return [f"frame {k + 1} of {count}" for k in range(count)]
+        return self._labels
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Frame size in pixels, ``(width, height)``."""
+        if self._rendering is not None:
+            return self._rendering.size
+        width, height = self.figure.canvas.get_width_height(physical=True)
+        return width, height
+
+    @property
+    def rgba_frames(self) -> np.ndarray:
+        """Every frame as it was drawn (once), RGBA ``(F, H, W, 4)`` uint8, read back from the
+        spool; transparency kept. The array is large, so it is not kept."""
+        return np.stack(list(self._rendered().spool))
+
+    @property
     def rgb_frames(self) -> np.ndarray:
-        """Every frame rendered by Agg and flattened onto white, uint8 ``(F, H, W, 3)``.
+        """Every frame as it was drawn, flattened onto white, uint8 ``(F, H, W, 3)``: the
+        reference the stored frames are compared with (never drawn again)."""
+        return np.stack([on_white(frame) for frame in self._rendered().spool])
 
-        Rendered afresh on each access (the array is large, so it is not kept): the reference
-        that the encoded frames are compared with.
-        """
-        self._freeze_layout()
-        frames = []
-        for key in self.keys:
-            self.draw(key)
-            self.figure.canvas.draw()
-            frames.append(on_white(np.asarray(self.figure.canvas.buffer_rgba())))
-        plt.close(self.figure)  # a no-op unless the caller's figure came from pyplot
-        return np.stack(frames)
-
-    @cached_property
+    @property
     def encoded_frames(self) -> list[Frame]:
         """Every frame as stored in the HTML, a keyframe or a delta (see `descent.codec`)."""
-        return encode_frames(self.rgb_frames)
+        return self._rendered().frames
+
+    @property
+    def psnr(self) -> list[float]:
+        """Per frame, the PSNR (dB) of the stored frame against the drawn one, both flattened
+        onto white; ``inf`` where it is exact (all its colours kept, or stored lossless)."""
+        return list(self._rendered().psnr)
 
     @property
     def png_frames(self) -> list[bytes]:
@@ -171,17 +237,25 @@ class JsAnimation:
         return [frame.png for frame in self.encoded_frames]
 
     def to_html(self) -> str:
-        """The player as a self-contained HTML fragment (identical bytes for identical frames).
+        """The player as a self-contained HTML fragment (identical bytes for identical frames),
+        inside a ``<figure>`` with a ``<figcaption>`` if the animation has a caption.
 
         It has no element id, so the same animation can be shown twice on one page.
         """
-        return render_html(
+        player = render_html(
             self.encoded_frames,
             size=self.size,
             alt=self.alt,
             labels=self.labels,
             slider_label=self.slider_label,
             interval=self.interval,
+        )
+        if self.caption is None:
+            return player
+        caption = html.escape(self.caption, quote=False)
+        return (
+            f'<figure class="descent-figure">\n{player}\n<figcaption>{caption}</figcaption>'
+            "\n</figure>"
         )
 
     def _repr_html_(self) -> str:
@@ -201,36 +275,24 @@ class JsAnimation:
         Path(path).write_text(standalone_page(self.to_html(), title), encoding="utf-8")
         return str(path)
 
-    @_in_own_rc
     def default_jshtml(self) -> str:
-        """The same animation as matplotlib's own ``FuncAnimation.to_jshtml()`` (for comparison).
-
-        Same figure, same frames, same interval: RGBA PNG frames, matplotlib's player, with
-        every one of the `frame_count` frames. matplotlib's ``animation.embed_limit`` is lifted
-        for this call (past it, matplotlib silently drops the remaining frames), and the
-        ``savefig.*`` settings a caller may have changed (``bbox``, ``transparent``,
-        ``facecolor``, …) are pinned to matplotlib's defaults so that each PNG holds exactly
-        the pixels the canvas renders. Raises RuntimeError if the HTML still holds a different
-        number of frames.
+        """The same animation as matplotlib's own ``to_jshtml()`` (for comparison), built from
+        the very frames drawn for our player (nothing is drawn again): matplotlib's
+        ``HTMLWriter`` and RGBA PNG frames, the same interval, and every one of the
+        `frame_count` frames (matplotlib's ``animation.embed_limit``, past which it silently
+        drops frames, is lifted). Raises RuntimeError if the HTML holds another number.
         """
-        self._freeze_layout()
-        size = self.figure.get_size_inches()
-        animation = FuncAnimation(
-            self.figure, self.draw, frames=self.keys, interval=self.interval, repeat=True
-        )
-        try:
-            with mpl.rc_context(_DEFAULT_JSHTML_RC):
-                html = animation.to_jshtml()
-        finally:  # its writer may round an odd pixel size to an even one: undo that
-            self.figure.set_size_inches(size, forward=False)
-        embedded = html.count('= "data:image/png;base64,')
+        page = matplotlib_jshtml(self._rendered(), self.interval)
+        embedded = page.count('= "data:image/png;base64,')
         if embedded != self.frame_count:
             raise RuntimeError(
                 f"matplotlib's to_jshtml() embedded {embedded} of {self.frame_count} frames"
             )
-        return html
+        return page
 
     def __repr__(self) -> str:
+        if self._rendering is None and self.keys is None:
+            return "<JsAnimation: not rendered yet>"
         width, height = self.size
         return f"<JsAnimation: {self.frame_count} frames of {width}×{height} px>"
 
@@ -298,7 +360,7 @@ def animate_line(
     history: History,
     *,
     max_frames: int = 100,
-    interval: int = 50,
+    interval: float = 50,
     figsize: PairLike | None = None,
     dpi: float | None = None,
 ) -> JsAnimation:
@@ -341,7 +403,7 @@ def animate_panels(
     history: History,
     *,
     max_frames: int = 100,
-    interval: int = 50,
+    interval: float = 50,
     figsize: PairLike | None = None,
     dpi: float | None = None,
 ) -> JsAnimation:
@@ -403,7 +465,7 @@ def animate_lr(
     steps: int,
     *,
     max_frames: int = 100,
-    interval: int = 800,
+    interval: float = 800,
     figsize: PairLike | None = None,
     dpi: float | None = None,
 ) -> JsAnimation:

@@ -3,6 +3,10 @@
 - :mod:`descent.player.render` — an animation's frames (:mod:`descent.codec`) as one
   self-contained, accessible HTML fragment; its markup, style and script are the package data
   files ``player.html``, ``player.css`` and ``player.js`` beside it;
+- :mod:`descent.player.grab` — any matplotlib animation's frames, drawn once by its own
+  ``Animation.save`` into our movie writer;
+- :mod:`descent.player.notebook` — ``use_player()``: every animation a notebook displays,
+  in this player; ``describe()``: its text alternative and caption;
 - :mod:`descent.player.read` — players read back out of a page
   (:func:`~descent.player.read.read_players`), and the URLs a page references
   (:func:`~descent.player.read.referenced_urls`).

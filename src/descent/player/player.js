@@ -9,7 +9,8 @@
 // The data: alt (the whole animation's text alternative), labels (one per frame), interval
 // (ms per frame while playing), rest (frames 1, 2, …: base64 PNGs, "" for a frame that
 // equals the one before) and at (at[k] is null if frame k is a keyframe, else the [x, y] at
-// which its delta is drawn over frame k - 1). Frame 0 is the <img>'s own picture.
+// which its delta is drawn over frame k - 1, or [x, y, 1] for a delta whose box replaces what
+// was there). Frame 0 is the <img>'s own picture.
 //
 // Frame k is composited on an offscreen canvas (its keyframe, then the deltas after it, or
 // just the next delta when stepping on from the frame drawn last) and shown in the <img>.
@@ -89,7 +90,13 @@
       let k = i;
       while (at[k]) k--; // back to frame i's keyframe,
       if (drawn >= k && drawn < i) k = drawn + 1; // or on from the frame drawn last
-      for (; k <= i; k++) if (pictures[k]) pen.drawImage(pictures[k], ...(at[k] || [0, 0]));
+      for (; k <= i; k++) {
+        const picture = pictures[k], [x, y, replace] = at[k] || [0, 0, 1];
+        // a keyframe, or a replacing delta, clears what it covers: it may be translucent
+        if (!at[k]) pen.clearRect(0, 0, canvas.width, canvas.height);
+        else if (replace && picture) pen.clearRect(x, y, picture.width, picture.height);
+        if (picture) pen.drawImage(picture, x, y);
+      }
       drawn = shown = i;
       img.src = canvas.toDataURL();
       img.alt = alt + " Showing " + labels[i] + ".";

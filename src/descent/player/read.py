@@ -39,7 +39,7 @@ class PlayerData:
     alt: str
     labels: list[str]
     slider_label: str
-    interval: int
+    interval: int | float
     content_id: str
     source: str
 
@@ -105,6 +105,12 @@ class _Reader(HTMLParser):
                 self.player = None
 
 
+def _number(value: object) -> int | float:
+    """A JSON number as the player wrote it: an int if whole, else a float."""
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
 def _finish(player: _Player, source: str, index: int) -> PlayerData:
     """The :class:`PlayerData` of a parsed player (number `index` on its page)."""
     where = f"player {index + 1}"
@@ -116,7 +122,7 @@ def _finish(player: _Player, source: str, index: int) -> PlayerData:
         pngs = [base64.b64decode(p, validate=True) for p in [src[len(_DATA_URI) :], *data["rest"]]]
         at = data["at"]
         frames = [
-            Frame(png, None if o is None else (int(o[0]), int(o[1])))
+            Frame(png, None if o is None else (int(o[0]), int(o[1])), len(o or ()) > 2)
             for png, o in zip(pngs, at, strict=True)
         ]
         size = (int(player.img["width"] or ""), int(player.img["height"] or ""))
@@ -126,7 +132,7 @@ def _finish(player: _Player, source: str, index: int) -> PlayerData:
             alt=str(data["alt"]),
             labels=[str(label) for label in data["labels"]],
             slider_label=player.slider_label,
-            interval=int(data["interval"]),
+            interval=_number(data["interval"]),
             content_id=player.attrs.get("data-content-id") or "",
             source=source,
         )

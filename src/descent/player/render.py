@@ -31,10 +31,10 @@ from functools import cache
 from importlib.resources import files
 from string import Template
 
-from .._checks import check_int
+from .._checks import check_float
 from ..codec import Frame
 
-__all__ = ["content_id", "render_html", "standalone_page"]
+__all__ = ["check_interval", "content_id", "render_html", "standalone_page"]
 
 
 @cache
@@ -65,7 +65,7 @@ def content_id(frames: Sequence[Frame], *texts: str) -> str:
     and texts, so the same animation always gets the same name and others differ. The player
     carries it as ``data-content-id`` (not an element id: two copies of one animation share it).
     """
-    offsets = json.dumps([frame.offset for frame in frames]).encode()
+    offsets = json.dumps([_at(frame) for frame in frames]).encode()
     digest = hashlib.sha256()
     for part in (*(frame.png for frame in frames), offsets, *(t.encode() for t in texts)):
         digest.update(len(part).to_bytes(8, "little"))
@@ -73,18 +73,34 @@ def content_id(frames: Sequence[Frame], *texts: str) -> str:
     return "descent-anim-" + digest.hexdigest()[:12]
 
 
+def check_interval(interval: object) -> int | float:
+    """A time per frame in ms, as matplotlib's ``FuncAnimation(interval=…)`` takes it: any
+    finite number > 0 (``20`` or ``12.5``), an int when it is whole (so the page reads
+    ``20``, not ``20.0``). Raises ValueError (TypeError for a non-number), naming interval.
+    """
+    value = check_float(interval, "interval", positive=True)
+    return int(value) if value.is_integer() else value
+
+
+def _at(frame: Frame) -> list[int] | None:
+    """Where a frame is drawn: None (a keyframe), ``[x, y]`` or ``[x, y, 1]`` (replacing)."""
+    if frame.offset is None:
+        return None
+    return [*frame.offset, 1] if frame.replace else list(frame.offset)
+
+
 def _player_data(
-    frames: Sequence[Frame], *, alt: str, labels: Sequence[str], interval: int
+    frames: Sequence[Frame], *, alt: str, labels: Sequence[str], interval: float
 ) -> dict[str, object]:
     """What the player's JSON block holds: ``alt``, ``labels``, ``interval`` (ms), ``rest`` (the
     base64 PNGs of frames 1, 2, …; frame 0 is the ``<img>``'s) and ``at`` (None for a keyframe,
-    else the ``[x, y]`` of the delta)."""
+    else the ``[x, y]`` of the delta, ``[x, y, 1]`` for one that replaces its box)."""
     return {
         "alt": alt,
         "labels": list(labels),
-        "interval": int(interval),
+        "interval": interval,
         "rest": [base64.b64encode(frame.png).decode("ascii") for frame in frames[1:]],
-        "at": [None if frame.offset is None else list(frame.offset) for frame in frames],
+        "at": [_at(frame) for frame in frames],
     }
 
 
@@ -105,7 +121,7 @@ def render_html(
     alt: str,
     labels: Sequence[str],
     slider_label: str = "Step",
-    interval: int = 100,
+    interval: float = 100,
 ) -> str:
     """The player for `frames` (from :func:`descent.codec.encode_frames`, of
     ``size = (width, height)`` px), as an HTML fragment (a ``<div class="descent-anim">``).
@@ -113,10 +129,10 @@ def render_html(
     ``alt`` describes the whole animation; ``labels[i]`` names frame i (``"step 3 of 50"``)
     and is read out with it. ``interval`` is the time per frame in ms while playing.
     Raises ValueError without one label per frame, without a keyframe first, or for an
-    `interval` below 1 (TypeError if it is not an int).
+    `interval` that is not a number > 0 (TypeError if it is not a number).
     """
     _check(frames, labels)
-    interval = check_int(interval, "interval", low=1)
+    interval = check_interval(interval)
     data = _player_data(frames, alt=alt, labels=labels, interval=interval)
     return (
         Template(_resource("player.html"))
