@@ -340,3 +340,13 @@ def test_a_picture_no_palette_can_keep_is_stored_lossless():
     key, delta = (Image.open(io.BytesIO(frame.png)) for frame in stored)
     assert key.mode == "RGB" and delta.mode == "RGB" and "transparency" in delta.info
     assert delta.size == (10, 4) and stored[1].offset == (10, 5)
+
+
+def test_player_style_keeps_every_rule_after_a_comment_of_several_lines():
+    """A CSS comment over two lines once left its second line in the page, which broke the rule
+    after it (the caption of a described animation lost its colours): comments go whole."""
+    from descent.player.render import _compact
+
+    css = "/* one\n   two */\n.a {\n  color: #111;\n}\n/* three */\n.b { margin: 0; }\n"
+    assert _compact(css, "/*") == ".a {\ncolor: #111;\n}\n.b { margin: 0; }"
+    assert _compact("// a\nconst x = 1; // kept\n", "//") == "const x = 1; // kept"

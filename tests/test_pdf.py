@@ -26,7 +26,7 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 from conftest import ROOT, content_pages, read_html, soup_of
-from descent.codec import decode_frame
+from descent.codec import decode_frame, on_white
 from descent.player import PlayerData, read_players
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,9 @@ def assert_filmstrip(player: PlayerData, text: str, images: list[np.ndarray], wh
     """The player is printed as a filmstrip: its first and last frames (which differ) are
     images of the PDF, labelled; six or more of its frames are printed."""
     last = len(player.frames) - 1
-    first_frame, last_frame = decode_frame(player.frames, 0), decode_frame(player.frames, last)
+    # what the player shows (RGBA), as printed on white paper (RGB)
+    first_frame = on_white(decode_frame(player.frames, 0))
+    last_frame = on_white(decode_frame(player.frames, last))
     assert not np.array_equal(first_frame, last_frame), f"{player.content_id}: a still"
     width, height = player.size
     same_size = [image for image in images if image.shape[:2] == (height, width)]

@@ -308,7 +308,7 @@ def test_filmstrip_holds_evenly_spaced_decoded_frames_first_and_last(
         k = cell["frame"]
         assert cell["label"] == LABELS[k]
         rgba = np.array(cell["pixels"], np.uint8).reshape(HEIGHT, WIDTH, 4)
-        assert np.array_equal(rgba[..., :3], decode_frame(encoded, k)), f"filmstrip frame {k}"
+        assert np.array_equal(rgba, decode_frame(encoded, k)), f"filmstrip frame {k}"
     caption = root.locator(".descent-filmstrip-caption").text_content()
     assert ALT in caption and f"of {COUNT} frames" in caption
     assert not root.locator(".descent-filmstrip").is_visible(), "the filmstrip is print-only"

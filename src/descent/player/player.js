@@ -21,6 +21,16 @@
 (() => {
   "use strict";
 
+  // Frame k composited over frame k - 1 on the 2D context `pen`: at[k] is null for a keyframe,
+  // else [x, y, replace] for a delta; a keyframe, or a replacing delta, first clears what it
+  // covers (it may be translucent). The one place frames are composited, on screen and on paper.
+  const drawFrame = (pen, pictures, at, k) => {
+    const picture = pictures[k], [x, y, replace] = at[k] || [0, 0, 1];
+    if (!at[k]) pen.clearRect(0, 0, pen.canvas.width, pen.canvas.height);
+    else if (replace && picture) pen.clearRect(x, y, picture.width, picture.height);
+    if (picture) pen.drawImage(picture, x, y);
+  };
+
   // The print-only filmstrip of one player: FILMSTRIP_FRAMES frames (or all, if fewer), first
   // and last included, each under its label, composited from the player's own frames
   // (pictures: decoded images, null for "same as before"; at: where each is drawn).
@@ -36,7 +46,7 @@
     const grid = make("figure", { className: "descent-filmstrip" });
     grid.style.setProperty("--descent-columns", width > 1.8 * height ? 2 : 3);
     for (let k = 0; k < count; k++) {
-      if (pictures[k]) pen.drawImage(pictures[k], ...(at[k] || [0, 0]));
+      drawFrame(pen, pictures, at, k);
       if (!wanted.has(k)) continue;
       const cell = make("figure", { className: "descent-filmstrip-frame" });
       cell.dataset.frame = k;
@@ -90,13 +100,7 @@
       let k = i;
       while (at[k]) k--; // back to frame i's keyframe,
       if (drawn >= k && drawn < i) k = drawn + 1; // or on from the frame drawn last
-      for (; k <= i; k++) {
-        const picture = pictures[k], [x, y, replace] = at[k] || [0, 0, 1];
-        // a keyframe, or a replacing delta, clears what it covers: it may be translucent
-        if (!at[k]) pen.clearRect(0, 0, canvas.width, canvas.height);
-        else if (replace && picture) pen.clearRect(x, y, picture.width, picture.height);
-        if (picture) pen.drawImage(picture, x, y);
-      }
+      for (; k <= i; k++) drawFrame(pen, pictures, at, k);
       drawn = shown = i;
       img.src = canvas.toDataURL();
       img.alt = alt + " Showing " + labels[i] + ".";

@@ -26,6 +26,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
@@ -44,8 +45,11 @@ def _resource(name: str) -> str:
 
 
 def _compact(text: str, comment: str) -> str:
-    """`text` without its whole-line comments (lines starting with `comment`), blank lines and
-    indentation: the code as the page holds it, once per player."""
+    """`text` without its comments, blank lines and indentation: the code as the page holds
+    it, once per player. `comment` is ``"/*"`` for CSS (every ``/* … */``, over any number of
+    lines) or ``"//"`` for JavaScript (whole lines starting with it)."""
+    if comment == "/*":
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.DOTALL)
     lines = (line.strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line and not line.startswith(comment))
 
