@@ -21,20 +21,9 @@ HIDDEN = {"remove-cell", "remove-input"}
 MAX_LINES = 15
 MAX_DEF_LINES = 3
 
-NOT_YET_SPLIT = {"animation.md": "issue 15 step 7: animation.md not yet split"}
-
 
 def chapter_params() -> list:
-    return [
-        pytest.param(
-            path,
-            id=path.name,
-            marks=[pytest.mark.xfail(strict=True, reason=NOT_YET_SPLIT[path.name])]
-            if path.name in NOT_YET_SPLIT
-            else [],
-        )
-        for path in CHAPTERS
-    ]
+    return [pytest.param(path, id=path.name) for path in CHAPTERS]
 
 
 def hidden_cells(path: Path) -> list[tuple[int, str]]:
