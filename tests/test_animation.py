@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from descent import codec
-from descent.animation import JsAnimation, animate_line, animate_lr, animate_panels, frame_indices
+from descent.animate import animate_line, animate_lr, animate_panels
+from descent.animation import JsAnimation, frame_indices
 from descent.codec import PALETTE_SIZE, decode_frame, decode_frames, encode_frames
 from descent.data import linear_data
 from descent.loss import critical_lr

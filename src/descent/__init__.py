@@ -23,7 +23,8 @@ from .train import History, fit, sgd_step
 
 # isort: split
 # Plots and animations: the style, plot helpers, and animations played by our own jshtml.
-from .animation import JsAnimation, animate_line, animate_lr, animate_panels
+from .animate import animate_line, animate_lr, animate_panels
+from .animation import JsAnimation
 from .player.notebook import describe, use_player
 from .plots import plot_contour, plot_data, plot_line, plot_loss, plot_lr_grid
 from .style import STYLE, use_style
