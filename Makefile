@@ -24,8 +24,8 @@ JUPYTERLAB  := jupyterlab==4.6.6
 BUILD_PYTHON = $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 CHECK_PYTHON = import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 11, 5) else \
   f"make book needs Python 3.11.5 or newer to build the book, but $(BUILD_PYTHON) is " \
-  f"{sys.version.split()[0]}: install Python 3.11 (python.org, Homebrew, pyenv or uv), " \
-  f"then run `make book PYTHON=python3.11` (after `rm -rf $(VENV)` if it was made with the old one).")
+  f"{sys.version.split()[0]}: install Python 3.11.5 or newer (python.org, Homebrew, pyenv or uv), " \
+  f"then run `make book PYTHON=<that python>` (after `rm -rf $(VENV)` if it was made with the old one).")
 
 .DEFAULT_GOAL := help
 .PHONY: help book pdf test lint pytest repro serve bench clean constraints lint-workflows \

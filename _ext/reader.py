@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -68,6 +69,22 @@ def commit_time(root: Path) -> str:
     return os.environ.get("SOURCE_DATE_EPOCH", "315532800")
 
 
+def stamp_version(pyproject: Path, commit: str) -> None:
+    """Give the version in `pyproject` the commit as a PEP 440 local label (``0.1.0`` →
+    ``0.1.0+g1234567890ab``, ``.dirty`` for uncommitted changes), so every build of the book
+    has a version of its own and the install cell replaces a reader's older install."""
+    sha, dirty = commit.removesuffix("+dirty"), commit.endswith("+dirty")
+    if not re.fullmatch(r"[0-9a-f]{40}", sha):
+        return  # no commit known: the plain version
+    label = f"g{sha[:12]}" + (".dirty" if dirty else "")
+    text = pyproject.read_text(encoding="utf-8")
+    line = re.compile(r'^version = "([^"+]+)"', re.M)
+    stamped = line.sub(rf'version = "\1+{label}"', text, count=1)
+    if stamped == text:
+        raise ValueError(f'{pyproject}: no static version = "…" line to stamp')
+    pyproject.write_text(stamped, encoding="utf-8")
+
+
 def build_wheel(root: Path, target: Path) -> Path:
     """Build descent-book's wheel from ``root`` into ``target``; return its path.
 
@@ -79,6 +96,7 @@ def build_wheel(root: Path, target: Path) -> Path:
         copy.mkdir()
         for name in ("pyproject.toml", "README.md"):
             shutil.copy2(root / name, copy / name)
+        stamp_version(copy / "pyproject.toml", source_commit(root))
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
         shutil.copytree(root / "src", copy / "src", ignore=ignore)
         dist = Path(tmp) / "dist"
@@ -104,7 +122,8 @@ def wheel_version(wheel: Path) -> str:
 INSTALL = """\
 # Installs descent-book {version}, the small library this book's code runs on, unless this
 # version is already installed: from the wheel published with the book. The packages it needs
-# that are already installed (torch on Colab) are kept. The same, from the book's source:
+# that are already installed (torch on Colab) are kept. The version names the book's commit.
+# The same library, from the book's source at that commit:
 #   pip install "{dist}{extras} @ {repository}"
 import importlib.metadata
 import subprocess
@@ -321,7 +340,7 @@ def write_branch_extras(app: Sphinx, branch: Path) -> None:
     base = app.config.html_baseurl
     (branch / "README.md").write_text(
         "# Reader notebooks\n\n"
-        f"The chapters of [{app.config.project}]({base}) as notebooks to run: each starts by\n"
+        f"The chapters of [{app.config.html_title}]({base}) as notebooks to run: each starts by\n"
         f"installing {DIST}, the library they use. This branch is written by the deploy job\n"
         f"from the `main` branch of {repository_url(app)}; edit the book there, not here.\n",
         encoding="utf-8",

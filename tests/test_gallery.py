@@ -205,3 +205,15 @@ def test_an_undescribed_animation_warns():
         descent.describe(animation, alt="Still.", caption=" ")
     with pytest.raises(TypeError, match="target"):
         descent.describe("figure", alt="x", caption="y")
+
+
+def test_describing_an_animation_after_it_was_shown_is_refused():
+    """The player is drawn once, with the description it had then: a later describe() would
+    be silently ignored, so it raises (and a str of labels is not one label per frame)."""
+    animation = gallery.make("still", small=True)
+    descent.describe(animation, alt="Still.", caption="Nothing moves.")
+    assert read_players(player_html(animation))[0].alt == "Still."
+    with pytest.raises(ValueError, match="already shown"):
+        descent.describe(animation, alt="Another.", caption="Another caption.")
+    with pytest.raises(TypeError, match="labels"):
+        descent.describe(gallery.make("still", small=True), alt="x", caption="y", labels="abc")

@@ -74,7 +74,7 @@ LINKS = {
     ),
     "animation": (
         ["sgd.html", "parameters.html"],
-        ["descent.train.fit", "descent.animation.JsAnimation", "module-descent.animation"],
+        ["descent.train.fit", "descent.animation.JsAnimation", "module-descent.animate"],
         [],
     ),
 }

@@ -324,11 +324,22 @@ def installed_version(python: Path, cwd: Path) -> str:
     return done.stdout.strip()
 
 
+def installed_commit(python: Path, cwd: Path) -> str:
+    """The commit pip recorded for descent-book (PEP 610 ``direct_url.json``), or ""."""
+    code = (
+        "import importlib.metadata as m, json; "
+        "d = m.distribution('descent-book').read_text('direct_url.json'); "
+        "print(json.loads(d).get('vcs_info', {}).get('commit_id', '') if d else '')"
+    )
+    done = subprocess.run([str(python), "-c", code], cwd=cwd, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
 @pytest.mark.timeout(600)
 def test_install_cell_routes(site_root: Path, site_server, tmp_path: Path) -> None:
     """The cell installs descent-book from the site's wheel (served locally) when missing and
     does nothing when it is there; the repository route (``git+file://`` of this repository at
-    the commit the cell names) installs the same version."""
+    the commit the cell names) installs that commit, whose version the wheel's carries."""
     notebook = nbformat.read(next((site_root / "notebooks").rglob("*.ipynb")), as_version=4)
     source = install_cell(notebook).source
     wheel_url = re.search(r'^WHEEL = "(.+)"$', source, re.M).group(1)
@@ -354,7 +365,10 @@ def test_install_cell_routes(site_root: Path, site_server, tmp_path: Path) -> No
     assert git_route != source, "the install cell's requirement changed shape"
     done = run_install_cell(python, git_route, tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert installed_version(python, tmp_path) == version
+    # the wheel's version names the book's commit; the source route installs that commit
+    assert re.fullmatch(rf"\d+\.\d+\.\d+\+g{commit[:12]}(\.dirty)?", version), version
+    assert installed_version(python, tmp_path) == version.split("+")[0]
+    assert installed_commit(python, tmp_path) == commit
 
 
 # --- Binder ------------------------------------------------------------------------------------

@@ -318,3 +318,20 @@ def test_diverged_catches_a_run_whose_loss_is_still_below_its_start() -> None:
     assert run.diverged
     assert not fit(x, y, (-1.0, 1.0), lr=0.99 * critical, steps=20).diverged
     assert not fit(x, y, (-1.0, 1.0), lr=0.5 * critical, steps=300).diverged  # at the floor
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "match"),
+    [
+        (lambda: nn.Parameter(torch.tensor([-1.0, 1.0]).double()), TypeError, "float32"),
+        (lambda: nn.Parameter(torch.tensor([-1.0, 1.0]).half()), TypeError, "float32"),
+        (lambda: nn.Parameter(torch.tensor([[-1.0, 1.0]]))[0], ValueError, "non-leaf"),
+        (lambda: nn.Parameter(torch.tensor([float("nan"), 1.0])), ValueError, "finite"),
+    ],
+)
+def test_sgd_step_refuses_a_parameter_it_cannot_update_naming_it(make, error, match):
+    """A float64 parameter crashed inside torch (addmv: Double and Float), a non-leaf was told
+    it had requires_grad=True, a NaN one returned a NaN loss: each is now named and explained."""
+    x, y = linear_data(seed=0)
+    with pytest.raises(error, match=rf"^a must .*{match}"):
+        sgd_step(make(), x, y, 0.1)

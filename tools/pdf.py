@@ -26,7 +26,6 @@ single-page HTML printed by the Chromium the tests already drive reuses all of t
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
 import subprocess
@@ -37,6 +36,8 @@ from urllib.parse import urljoin, urlsplit
 
 import yaml
 from bs4 import BeautifulSoup, Tag
+
+import harness
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "_build"
@@ -238,14 +239,6 @@ def printable(index: Path, settings: dict) -> Path:
     return printable
 
 
-def chromium() -> str | None:
-    """``$DESCENT_CHROMIUM``, else Debian's ``/usr/bin/chromium``, else Playwright's own."""
-    chosen = os.environ.get("DESCENT_CHROMIUM")
-    if chosen:
-        return chosen
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").is_file() else None
-
-
 # Ready to print: every animation has made its filmstrip (player.js) …
 FILMSTRIPS_JS = """() => Array.from(document.querySelectorAll(".descent-anim"))
   .every((player) => player.dataset.filmstrip === "ready")"""
@@ -263,7 +256,7 @@ def print_pdf(page_file: Path, target: Path, title: str) -> None:
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=chromium(), args=["--no-sandbox", "--disable-gpu"]
+            executable_path=harness.chromium(), args=harness.CHROMIUM_ARGS
         )
         page = browser.new_page()
         page.goto(page_file.as_uri(), wait_until="load")

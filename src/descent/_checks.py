@@ -291,19 +291,29 @@ def check_xy(x: ArrayLike, y: ArrayLike) -> tuple[Tensor, Tensor]:
 
 
 def check_param(a: Any, name: str = "a") -> Tensor:
-    """A trainable parameter: a float leaf tensor of shape ``(2,)`` with ``requires_grad``,
-    not made under ``torch.inference_mode()`` (such a tensor cannot be updated in place).
+    """A trainable parameter: a finite float32 leaf tensor of shape ``(2,)`` with
+    ``requires_grad``, not made under ``torch.inference_mode()`` (such a tensor cannot be
+    updated in place). Raises TypeError for another dtype, ValueError otherwise.
 
     Returned unchanged (it is updated in place by a gradient step).
     """
     a = check_tensor(a, name)
     if a.shape != (2,):
         raise ValueError(f"{name} must have shape (2,), got {tuple(a.shape)}")
-    if not (a.requires_grad and a.is_leaf):
+    if a.dtype != torch.float32:
+        raise TypeError(f"{name} must be float32 (the data are float32), got {a.dtype}")
+    if not a.requires_grad:
         raise ValueError(
-            f"{name} must be a leaf tensor with requires_grad=True "
-            f"(e.g. nn.Parameter), got requires_grad={a.requires_grad}"
+            f"{name} must be a leaf tensor with requires_grad=True (e.g. nn.Parameter), "
+            "got requires_grad=False"
         )
+    if not a.is_leaf:
+        raise ValueError(
+            f"{name} must be a leaf tensor (e.g. nn.Parameter), got a tensor computed from "
+            "others (a non-leaf): gradient descent updates leaves"
+        )
+    if not bool(torch.isfinite(a.detach()).all()):
+        raise ValueError(f"{name} must be finite, got {a.detach().tolist()}")
     if a.is_inference():
         raise ValueError(
             f"{name} must be an ordinary tensor that can be updated in place, got an inference "

@@ -55,8 +55,8 @@ def describe(
     alternative `alt`, its `caption`, and optionally one label per frame and the slider's
     label, for when it is displayed (:func:`use_player`). Returns `target`.
 
-    Raises TypeError if `target` is neither an ``Animation`` nor a ``Figure``, ValueError if
-    `alt` or `caption` is empty.
+    Raises TypeError if `target` is neither an ``Animation`` nor a ``Figure`` or `labels` is
+    one str, ValueError if `alt` or `caption` is empty or the animation was already shown.
     """
     if not isinstance(target, Animation | Figure):
         raise TypeError(
@@ -65,6 +65,13 @@ def describe(
     for name, text in (("alt", alt), ("caption", caption)):
         if not isinstance(text, str) or not text.strip():
             raise ValueError(f"{name} must be a non-empty str, got {text!r}")
+    if isinstance(labels, str):
+        raise TypeError("labels must be a sequence of str (one per frame), got one str")
+    if getattr(target, "_descent_player", None) is not None:
+        raise ValueError(
+            "target was already shown, and its player drawn with its first description: "
+            "describe an animation before showing it"
+        )
     _descriptions[target] = {
         "alt": alt,
         "caption": caption,
