@@ -141,6 +141,20 @@ def site_root() -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def html_root(site_root: Path, request: pytest.FixtureRequest) -> Path:
+    """The built site, holding every chapter page (``book/<page>.html``) that the test module
+    names in its ``PAGES``; fails, saying what to do, when one is missing."""
+    pages = getattr(request.module, "PAGES", ())
+    missing = [p for p in pages if not (site_root / "book" / f"{p}.html").is_file()]
+    if missing:
+        pytest.fail(
+            f"{site_root} has no built page for {', '.join(missing)}: run `make book` first",
+            pytrace=False,
+        )
+    return site_root
+
+
 @pytest.fixture(scope="session")
 def pages(site_root: Path) -> list[str]:
     """Every page of the site, relative to it (``book/intro.html``, ``search.html`` …)."""

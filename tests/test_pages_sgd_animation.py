@@ -82,19 +82,6 @@ EXERCISES = {"sgd": 4, "animation": 2}
 LOSS_TENSOR = re.compile(r"^tensor\((\d+\.\d{4}), grad_fn=<MeanBackward0>\)$")
 
 
-@pytest.fixture(scope="module")
-def html_root(site_root: Path) -> Path:
-    """The built site (conftest's ``site_root``), with every page this module tests."""
-    root = site_root
-    missing = [p for p in PAGES if not (root / "book" / f"{p}.html").is_file()]
-    if missing:
-        pytest.fail(
-            f"{root} has no built page for {', '.join(missing)}: run `make book` first",
-            pytrace=False,
-        )
-    return root
-
-
 def raw(root: Path, page: str) -> str:
     return read_html(root / "book" / f"{page}.html")
 

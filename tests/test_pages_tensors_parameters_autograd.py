@@ -59,19 +59,6 @@ LINKS = {
 }
 
 
-@pytest.fixture(scope="module")
-def html_root(site_root: Path) -> Path:
-    """The built site (conftest's ``site_root``), with every page this module tests."""
-    root = site_root
-    missing = [p for p in PAGES if not (root / "book" / f"{p}.html").is_file()]
-    if missing:
-        pytest.fail(
-            f"{root} has no built page for {', '.join(missing)}: run `make book` first",
-            pytrace=False,
-        )
-    return root
-
-
 def soup(root: Path, page: str) -> BeautifulSoup:
     return soup_of(root / "book" / f"{page}.html")
 
