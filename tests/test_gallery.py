@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 from PIL import Image
 
 import descent
@@ -216,4 +217,4 @@ def test_describing_an_animation_after_it_was_shown_is_refused():
     with pytest.raises(ValueError, match="already shown"):
         descent.describe(animation, alt="Another.", caption="Another caption.")
     with pytest.raises(TypeError, match="labels"):
-        descent.describe(gallery.make("still", small=True), alt="x", caption="y", labels="abc")
+        descent.describe(Figure(), alt="x", caption="y", labels="abc")
