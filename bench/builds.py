@@ -25,7 +25,7 @@ from pathlib import Path
 import psutil
 
 from buildlog import BuildLog, parse_log
-from harness import ROOT, jb_flags, source_commit
+from harness import ROOT, jb_flags, link_node_tools, source_commit
 
 BENCH = ROOT / "_build" / "bench"
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
@@ -155,6 +155,7 @@ def copy_sources(target: Path, book: Path = ROOT) -> Path:
     environment, the builds and the caches; returns its root."""
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(book, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
+    link_node_tools(target, book)
     return target
 
 

@@ -113,3 +113,15 @@ def test_the_server_serves_under_the_prefix_gzipped_with_the_404_page(tiny_site:
         assert status == 200 and body == (tiny_site / "index.html").read_bytes()
     with pytest.raises(ValueError, match="prefix"):
         harness.serve_site(tiny_site, "descent").__enter__()
+
+
+def test_a_copy_of_the_sources_gets_the_installed_node_tools(tmp_path) -> None:
+    """make repro and make bench build copies of the sources: without node_modules the KaTeX
+    extension stops the build ("KaTeX is not installed"), so the copy links the repository's."""
+    root, copy = tmp_path / "repo", tmp_path / "copy"
+    (root / "node_modules" / "katex").mkdir(parents=True)
+    copy.mkdir()
+    harness.link_node_tools(copy, root)
+    assert (copy / "node_modules" / "katex").is_dir()
+    harness.link_node_tools(copy, root)  # a second call leaves the link as it is
+    assert (copy / "node_modules").resolve() == (root / "node_modules").resolve()

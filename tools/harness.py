@@ -81,6 +81,15 @@ def source_commit(book: Path) -> str:
 
 
 @functools.cache
+def link_node_tools(copy: Path, root: Path = ROOT) -> None:
+    """Give a copy of the repository the repository's installed Node tools (``node_modules``:
+    KaTeX typesets the book's math at build time). They are installed, not sources, so copies
+    of the sources (``make repro``, ``make bench``) link them rather than copy them."""
+    tools, link = root / "node_modules", copy / "node_modules"
+    if tools.is_dir() and not link.exists():
+        link.symlink_to(tools, target_is_directory=True)
+
+
 def config(root: Path = ROOT) -> dict:
     """The book's ``_config.yml``, parsed (needs PyYAML)."""
     import yaml

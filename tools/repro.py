@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness import jb_flags, strip_ansi
+from harness import jb_flags, link_node_tools, strip_ansi
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "_build" / "repro"
@@ -47,6 +47,7 @@ def snapshot(dest: Path) -> Path:
         if source.is_file():
             (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, dest / name)
+    link_node_tools(dest)
     return dest
 
 
