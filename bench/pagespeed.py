@@ -11,6 +11,8 @@ on every page beside a default Jupyter Book.
 from __future__ import annotations
 
 import io
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from builds import BENCH, EXTRA_ENV, ROOT, Build, build
 from measure import median
 
 REFERENCE = "4ab4708"  # the commit whose cold build the budget halves (issue 13)
-REFERENCE_DIR = BENCH / "reference"
+REFERENCE_DIR = BENCH / "reference-source"  # not BENCH / "reference": build() empties that
 DEFAULT_DIR = BENCH / "default-book"
 
 
@@ -44,12 +46,40 @@ def extract_commit(commit: str, target: Path) -> Path:
     return target
 
 
+def pins(constraints: Path) -> set[str]:
+    """The ``name==version`` lines of a pip constraints file, names normalised (PEP 503)."""
+    found = set()
+    for line in constraints.read_text(encoding="utf-8").splitlines():
+        pin = line.split("#", 1)[0].strip()
+        if "==" in pin:
+            name, version = pin.split("==", 1)
+            found.add(f"{re.sub(r'[-_.]+', '-', name).lower()}=={version.strip()}")
+    return found
+
+
+def own_packages(source: Path, target: Path) -> list[str]:
+    """Install into `target` (``pip install --target --no-deps``) the pins of the reference's
+    ``constraints.txt`` that this environment's lacks (e.g. 4ab4708's ``sphinx-mathjax-offline``,
+    since replaced by KaTeX), so the reference builds with its own extensions; every other package
+    is the same version in both. Returns the pins installed."""
+    missing = sorted(pins(source / "constraints.txt") - pins(ROOT / "constraints.txt"))
+    shutil.rmtree(target, ignore_errors=True)
+    if missing:
+        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
+        subprocess.run([*pip, str(target), *missing], check=True, capture_output=True)
+    return missing
+
+
 def reference_builds(runs: int, commit: str = REFERENCE) -> list[Build]:
-    """`runs` cold builds of `commit` (each from an empty output folder), its own ``src`` first
-    on ``PYTHONPATH`` and its commit as ``GITHUB_SHA``."""
+    """`runs` cold builds of `commit` (each from an empty output folder), its own ``src`` and its
+    own extra packages (:func:`own_packages`) first on ``PYTHONPATH``, its commit as
+    ``GITHUB_SHA``."""
     source = extract_commit(commit, REFERENCE_DIR / "src-tree")
+    extra = REFERENCE_DIR / "site-packages"
+    say(f"reference {commit}: its own pins installed beside ours: {own_packages(source, extra)}")
     saved = dict(EXTRA_ENV)
-    EXTRA_ENV.update(PYTHONPATH=str(source / "src"), GITHUB_SHA=commit)
+    path = os.pathsep.join([str(source / "src"), str(extra)])
+    EXTRA_ENV.update(PYTHONPATH=path, GITHUB_SHA=commit)
     try:
         done = []
         for i in range(runs):

@@ -325,3 +325,28 @@ def test_cold_build_against_the_reference_and_lighthouse_budgets() -> None:
     seo = {"ours": [lighthouse_row("a.html", 95, others=92)], "default": []}
     assert verdicts(facts(lighthouse=seo))[-2:] == [True, False]
     assert verdicts(facts(lighthouse=None, cold_reference=None))[-3:] == [False, False, False]
+
+
+def test_reference_pins_beside_ours_are_the_ones_this_environment_lacks(tmp_path: Path) -> None:
+    """The reference commit builds with its own extensions: its pins that ours lack (e.g.
+    4ab4708's sphinx-mathjax-offline, since replaced by KaTeX) are what the bench adds."""
+    import pagespeed
+
+    theirs = tmp_path / "constraints.txt"
+    theirs.write_text("Sphinx_MathJax.Offline==0.0.2  # theirs\nnumpy==2.3.5\n# x==1\n")
+    assert pagespeed.pins(theirs) == {"sphinx-mathjax-offline==0.0.2", "numpy==2.3.5"}
+    source = tmp_path / "reference"
+    source.mkdir()
+    (source / "constraints.txt").write_text(theirs.read_text())
+    ours = pagespeed.pins(harness.ROOT / "constraints.txt")
+    assert "sphinx-mathjax-offline==0.0.2" not in ours
+    lacking = pagespeed.pins(theirs) - ours
+    assert lacking == {"sphinx-mathjax-offline==0.0.2"} | ({"numpy==2.3.5"} - ours)
+
+
+def test_the_reference_source_is_not_where_its_build_goes() -> None:
+    """``build("reference", fresh=True)`` empties ``_build/bench/reference``: the reference's
+    extracted tree must live elsewhere (it once deleted itself before its own build)."""
+    import pagespeed
+
+    assert not pagespeed.REFERENCE_DIR.is_relative_to(builds.BENCH / "reference")
