@@ -1,7 +1,7 @@
 """A segment's palette (`descent.palette`): the exact nearest entry of every colour, the pixel
 lookup (a table for opaque colours, a binary search for translucent ones), the size the segment
-before chose tried first; and the encoder trying no delta once keyframes beat deltas in a
-segment (`descent.codec`). Every expected value is computed here independently, by brute force.
+before chose tried first, and palettes of any size from 2 entries. Every expected value is
+computed here independently, by brute force.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import descent.codec
 from descent.codec import MIN_PSNR, PALETTE_SIZE, decode_frames, encode_frames
 from descent.colour import _packed, _unpacked
 from descent.palette import PixelLookup, _nearest, segment_palette
@@ -82,21 +81,6 @@ def test_the_hint_is_taken_when_it_keeps_the_margin_and_else_ignored():
     # a hint that cannot keep the margin changes nothing
     unhelpful = segment_palette(colours, counts, pixels, PALETTE_SIZE, bar, hint=3)
     assert unhelpful.size == whole.size and np.array_equal(unhelpful.palette, whole.palette)
-
-
-def test_no_delta_is_tried_once_a_keyframe_beat_one_in_the_segment(monkeypatch):
-    """Scattered dots (30 % of the pixels) and a flat frame, by turns: frame 1's delta loses to
-    its keyframe; from then on the changed frames of the segment are keyframes, no delta tried
-    (it was tried again every other frame), and every frame still decodes exactly."""
-    dots = np.random.default_rng(4).random((48, 64)) < 0.3
-    two = np.array([[250, 250, 250], [30, 90, 200]], np.uint8)[dots.astype(np.uint8)]
-    frames = np.stack([two, np.full_like(two, 250)] * 4)
-    tried = []
-    delta = descent.codec._delta
-    monkeypatch.setattr(descent.codec, "_delta", lambda *a: tried.append(1) or delta(*a))
-    stored = encode_frames(frames)
-    assert len(tried) == 1 and all(frame.is_key for frame in stored)
-    assert np.array_equal(decode_frames(stored)[..., :3], frames)
 
 
 @pytest.mark.parametrize("colors", [2, 3, 8, 32])

@@ -270,7 +270,7 @@ class FrameEncoder:
                 else _palette_png(indices, palette, first)
             )
             if frame is None or len(key.png) < len(frame.png):
-                self._keys_win = self._keys_win or frame is not None  # (tried both)
+                self._keys_win = frame is not None
                 frame = key
         if frame.is_key:
             self._key_bytes = len(frame.png)
