@@ -5,7 +5,8 @@ For each animation of ``gallery.py`` (full size), in the same run:
 - our player (``JsAnimation.of(anim).to_html()``) and matplotlib's ``to_jshtml()`` are each
   rendered from a *fresh* instance in a subprocess of their own, which reports its
   CPU time (wall time too, in the JSON: on a shared machine it swings too much to budget)
-  and its peak RSS (``ru_maxrss``; both subprocesses import the same modules first, so the
+  and its peak RSS (``VmHWM``, :func:`measure.peak_rss`: ``ru_maxrss`` would report at least
+  the RSS of this parent process; both subprocesses import the same modules first, so the
   baselines match) and writes its HTML;
 - the frames our player shows (composited from the HTML) are compared with matplotlib's own
   PNG frames, both flattened onto white: the worst frame's PSNR (``inf`` where exact);
@@ -48,11 +49,12 @@ BUDGETS = {"psnr_db": 40.0, "bytes_palette": 0.5, "bytes_lossless": 1.0, "rss": 
 
 _CHILD = textwrap.dedent(
     """
-    import json, resource, sys, time
+    import json, sys, time
     sys.path.insert(0, {bench!r})
     import matplotlib as mpl
     import descent, gallery
     from descent import JsAnimation
+    from measure import peak_rss
     animation = gallery.make({name!r})
     start, cpu = time.perf_counter(), time.process_time()
     if {ours!r}:
@@ -65,7 +67,7 @@ _CHILD = textwrap.dedent(
         lossless = None
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     open({out!r}, "w").write(page)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = peak_rss()
     size = len(page.encode())
     facts = {{"s": seconds, "cpu": cpu, "rss": peak, "bytes": size, "lossless": lossless}}
     print(json.dumps(facts))

@@ -118,6 +118,26 @@ def test_median() -> None:
         measure.median([])
 
 
+def test_peak_rss_is_the_subprocess_own_not_its_parents() -> None:
+    """A subprocess started by a parent holding 300 MB: getrusage's ru_maxrss reports at least
+    those 300 MB (Linux carries it across exec), peak_rss the child's own few tens of MB."""
+    import subprocess
+    import sys
+
+    held = np.ones(300 * 2**20, np.uint8)  # touched: resident
+    code = (
+        f"import json, resource, sys; sys.path.insert(0, {str(Path(measure.__file__).parent)!r});"
+        " import measure; print(json.dumps([measure.peak_rss(),"
+        " resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    own, inherited = json.loads(done.stdout)
+    assert held.sum() == 300 * 2**20
+    assert own < 100 * 2**20
+    if sys.platform == "linux":
+        assert inherited >= 300 * 2**20  # the fault peak_rss avoids
+
+
 def flat_frames() -> np.ndarray:
     """Three frames of a few flat colours (exact under any palette of ≥ 4 colours): a box
     moving over white, and a last frame equal to the one before."""

@@ -143,16 +143,17 @@ def test_fault_6_a_transparent_figure_is_stored_with_its_alpha():
 
 MEMORY_PROBE = textwrap.dedent(
     """
-    import json, resource, sys
+    import json, sys
     sys.path.insert(0, {bench!r})
     import gallery
     from descent import JsAnimation
+    from measure import peak_rss  # not ru_maxrss: at least this test process's RSS on Linux
     animation = gallery.make("long")  # 300 frames of 640 x 480
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss()
     ours = JsAnimation.of(animation, alt="Long.")
     size = len(ours.to_html())
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({{"kb": after - before, "frames": ours.frame_count, "size": ours.size}}))
+    grown = (peak_rss() - before) / 1024
+    print(json.dumps({{"kb": grown, "frames": ours.frame_count, "size": ours.size}}))
     """
 )
 

@@ -11,7 +11,9 @@ holds a few frames, never all of them:
   and the segment is exact; otherwise the most frequent colours are kept exactly, the rest
   spread over the remaining colours, and each pixel gets its **exact** nearest palette colour
   (each distinct colour is looked up once, vectorised). Pillow's own lookup is not exact:
-  it returned (250, 252, 253) for pure white, a 37 dB tint over a whole plot;
+  it returned (250, 252, 253) for pure white, a 37 dB tint over a whole plot. A smaller
+  palette (smaller PNGs) is taken where it loses little, the size the segment before chose
+  first (`descent.palette`);
 - a segment whose palette would lose more than :data:`MIN_PSNR` allows (3D surfaces,
   images, thousands of hues) is stored *lossless*, as truecolour PNGs, exactly;
 - every other frame is a *delta*: the box of pixels that changed since the frame before,
@@ -45,16 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from .colour import (
-    _as_rgba,
-    _choose_palette,
-    _nearest,
-    _packed,
-    _squared_error,
-    _unpacked,
-    on_white,
-    psnr,
-)
+from .colour import _as_rgba, _packed, _unpacked, on_white, psnr
+from .palette import PixelLookup, _choose_palette, _nearest, segment_palette
 from .png import _keyed_png, _palette_png, _png, _truecolour_png, read_png
 
 __all__ = [
@@ -201,6 +195,8 @@ class FrameEncoder:
         self._bytes = 0
         self._key_bytes = 0  # the size of the last keyframe
         self._keys_win = False  # whether a keyframe beat a delta in this segment
+        self._palette_size: int | None = None  # the size the segment before chose
+        self._lookup = PixelLookup()
 
     def add(self, frame: np.ndarray) -> None:
         """Take the next frame, RGB ``(H, W, 3)`` or RGBA ``(H, W, 4)`` uint8 (same size
@@ -231,42 +227,26 @@ class FrameEncoder:
         segment, self._segment = self._segment, _Segment([], [], [])
         if not segment.blobs:
             return
-        colours, inverse = np.unique(np.concatenate(segment.colours), return_inverse=True)
-        totals = np.bincount(inverse, weights=np.concatenate(segment.counts))
-        # the whole palette; then, if it leaves a wide margin, a half or three-quarter one
-        # (smaller PNGs) if that still keeps 2 dB above min_psnr
-        palette, lut, scores = self._palette(segment, colours, totals, self.colors - 1)
-        if min(scores) >= self.min_psnr + 6 and len(colours) >= self.colors:
-            for size in (self.colors // 2, 3 * self.colors // 4):
-                smaller = self._palette(segment, colours, totals, size - 1)
-                if min(smaller[2]) >= self.min_psnr + 2:
-                    palette, lut, scores = smaller
-                    break
-        lossless = min(scores) < self.min_psnr
+        height, width = self._shape[:2]
+        choice = segment_palette(
+            segment.colours, segment.counts, height * width, self.colors, self.min_psnr,
+            hint=self._palette_size,
+        )  # fmt: skip
+        lossless = not choice.keeps(self.min_psnr)
+        self._palette_size = None if lossless else choice.size
+        if not lossless:
+            self._lookup.use(choice.colours, choice.lut)
+            entries = _packed(choice.palette)  # each entry as one uint32
         for k, blob in enumerate(segment.blobs):
             rgba = np.frombuffer(zlib.decompress(blob), np.uint8).reshape(self._shape)
             if lossless:
                 self._store(rgba, None, None, first=k == 0)
             else:
-                indices = lut[np.searchsorted(colours, _packed(rgba))]
-                self._store(palette[indices], indices, palette, first=k == 0)
-            self.psnr.append(math.inf if lossless else scores[k])
+                indices = self._lookup(_packed(rgba))
+                shown = np.take(entries, indices).view(np.uint8).reshape(self._shape)
+                self._store(shown, indices, choice.palette, first=k == 0)
+            self.psnr.append(math.inf if lossless else choice.scores[k])
             self.lossless.append(lossless)
-
-    def _palette(
-        self, segment: _Segment, colours: np.ndarray, totals: np.ndarray, size: int
-    ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-        """A palette of at most `size` colours for `segment` (its distinct `colours`, seen
-        `totals` times): ``(palette (N, 4), lut (K,) of each colour's entry, PSNR per frame)``."""
-        palette = _choose_palette(colours, totals, size)
-        lut = _nearest(_unpacked(colours), palette)
-        error = _squared_error(_unpacked(colours), palette[lut])
-        pixels = self._shape[0] * self._shape[1] * 3
-        scores = []
-        for seen, counts in zip(segment.colours, segment.counts, strict=True):
-            mse = float(error[np.searchsorted(colours, seen)] @ counts) / pixels
-            scores.append(math.inf if mse == 0 else 10 * math.log10(255**2 / mse))
-        return palette, lut, scores
 
     def _store(
         self, shown: np.ndarray, indices: np.ndarray | None, palette: np.ndarray | None, first: bool
