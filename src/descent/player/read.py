@@ -14,8 +14,12 @@ import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from os import PathLike
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from ..codec import Frame
+from .datafile import data_urls, put_data_back
 
 __all__ = ["PlayerData", "read_players", "referenced_urls"]
 
@@ -31,7 +35,9 @@ class PlayerData:
     alt: the text alternative of the whole animation; labels: one name per frame.
     slider_label: the slider's label; interval: ms per frame while playing.
     content_id: the animation's name (``data-content-id``), shared by copies of it.
-    source: the player's own markup, exactly as it is in the page (``<div …>…</div>``).
+    source: the player's own markup (``<div …>…</div>``) with its data inline, as
+    :func:`~descent.player.render.render_html` wrote it: exactly as it is in the page, or, on
+    the site, with the data file put back (:func:`~descent.player.datafile.put_data_back`).
     """
 
     frames: list[Frame]
@@ -140,15 +146,24 @@ def _finish(player: _Player, source: str, index: int) -> PlayerData:
         raise ValueError(f"{where}: its data cannot be read: {error!r}") from error
 
 
-def read_players(html: str) -> list[PlayerData]:
+def read_players(html: str, *, base: str | PathLike[str] | None = None) -> list[PlayerData]:
     """Every player (``<div class="descent-anim">``) in `html` (a page or a fragment), in page
     order, read with the standard library's ``html.parser``.
 
+    `base` is the folder the page is in (``site/book`` for ``site/book/animation.html``): a
+    site's player keeps its data in a file, which its ``data-src`` names relative to the page.
     Raises ValueError naming the player (``player 2``) if one lacks its frame image or its
-    JSON data, or if these do not fit together (one ``at`` entry per frame).
+    JSON data, or if these do not fit together (one ``at`` entry per frame); naming the file if
+    a data file is missing, or not named by the hash of its bytes, or if `base` is needed but
+    not given. TypeError if `html` is not a str.
     """
     if not isinstance(html, str):
         raise TypeError(f"html must be a str, got {type(html).__name__}")
+    urls = data_urls(html)
+    if urls and base is None:
+        raise ValueError(f"the players' data are in files ({urls[0]} …): pass base, their folder")
+    if urls:
+        html = put_data_back(html, lambda url: _read_file(Path(base), url))
     reader = _Reader(html)
     reader.feed(html)
     reader.close()
@@ -157,9 +172,23 @@ def read_players(html: str) -> list[PlayerData]:
     return reader.found
 
 
+def _read_file(base: Path, url: str) -> bytes:
+    """The bytes of the file at the page-relative `url`, from the page's folder `base`."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc or parts.path.startswith("/"):
+        raise ValueError(f"{url}: a player's data file must be a page-relative URL")
+    try:
+        return (base / unquote(parts.path)).read_bytes()
+    except OSError as error:
+        raise ValueError(f"{url}: the player's data file cannot be read: {error}") from error
+
+
 # Attributes whose value is a URL (or, for srcset, a list of them) that a browser fetches or
 # links to; style and script text are searched for CSS ``url(…)``/``@import`` and JS strings.
-_URL_ATTRIBUTES = {"src", "href", "srcset", "action", "formaction", "poster", "data", "xlink:href"}
+# data-src: a player's data file on the site (descent.player.datafile), which player.js fetches.
+_URL_ATTRIBUTES = {
+    "src", "href", "srcset", "action", "formaction", "poster", "data", "xlink:href", "data-src",
+}  # fmt: skip
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)(.*?)\1\s*\)|@import\s+(['"])(.*?)\3""", re.I)
 _JS_URL = re.compile(r"""(['"`])((?:[a-z][a-z0-9+.-]*:)?//[^'"`\s]+)\1""", re.I)
 
@@ -202,7 +231,8 @@ class _UrlReader(HTMLParser):
 
 def referenced_urls(html: str) -> list[str]:
     """Every URL in `html` that a browser would fetch or link to, except ``data:`` URIs, in
-    document order: URL attributes (``src``, ``href``, ``srcset`` …), CSS ``url(…)`` and
+    document order: URL attributes (``src``, ``href``, ``srcset`` …, and ``data-src``: a
+    player's data file, which its script fetches), CSS ``url(…)`` and
     ``@import`` in ``<style>`` and ``style=""``, and absolute or protocol-relative URLs in
     string literals of scripts (not in JSON data blocks). Base64 text never counts, whatever
     letters it spells. Raises TypeError if `html` is not a str.
