@@ -10,7 +10,10 @@ relative to the page; ``player.js`` fetches it once the page has loaded. The sin
 data inline. The transformation itself is :func:`descent.player.datafile.move_data_out`.
 
 It works on the resolved doctree's raw HTML nodes (MyST-NB's ``text/html`` outputs), in the
-main process, before the page is written (``doctree-resolved``): safe under ``-j``.
+main process, before the page is written (``doctree-resolved``): safe under ``-j``. Once the
+build has finished, a data file that no page of the site references any more (an incremental
+rebuild after an animation changed) is removed, so an incremental build leaves the same files
+as a clean one.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.osutil import relative_uri
 
-from descent.player.datafile import DATA_FOLDER, move_data_out
+from descent.player.datafile import DATA_FOLDER, data_urls, move_data_out
 
 
 def write_file(folder: Path, name: str, data: bytes) -> None:
@@ -52,6 +55,21 @@ def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None
         node.children = [nodes.Text(html)]
 
 
+def remove_unreferenced(app: Sphinx, exception: Exception | None) -> None:
+    """Remove every data file that no page of the site references."""
+    folder = Path(app.outdir, DATA_FOLDER)
+    if exception or app.builder.name != "html" or not folder.is_dir():
+        return
+    used = set()
+    for page in Path(app.outdir).rglob("*.html"):
+        html = page.read_text("utf-8", errors="replace")
+        used.update((page.parent / url).resolve() for url in data_urls(html))
+    for path in folder.iterdir():
+        if path.resolve() not in used:
+            path.unlink()
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", move_player_data)
+    app.connect("build-finished", remove_unreferenced)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -196,7 +196,7 @@ def weigh_pages(html: Path) -> list[dict]:
     pages = []
     for page in site_pages(html):
         data = (html / page).read_bytes()
-        ids = animations.animation_ids(data.decode("utf-8", errors="replace"))
+        ids = animations.animation_ids(data.decode("utf-8", errors="replace"), (html / page).parent)
         pages.append({"page": page, "raw": len(data), "gzip": gzip_size(data), "animations": ids})
     return pages
 

@@ -72,7 +72,7 @@ def site_players(site_root: Path) -> list[tuple[str, PlayerData]]:
     """Every animation of the site, once each (by content id), with the page that holds it."""
     found: dict[str, tuple[str, PlayerData]] = {}
     for doc in content_pages(site_root):
-        for player in read_players(read_html(site_root / doc)):
+        for player in read_players(read_html(site_root / doc), base=(site_root / doc).parent):
             found.setdefault(player.content_id, (doc, player))
     return list(found.values())
 
@@ -213,7 +213,7 @@ def test_printing_the_animation_chapter_gives_filmstrips(tab, site_root, tmp_pat
     """What a reader gets from Print on ``book/animation.html``: every animation as a filmstrip,
     no controls, and the print readiness signal the PDF edition waits for."""
     doc = "book/animation.html"
-    players = read_players(read_html(site_root / doc))
+    players = read_players(read_html(site_root / doc), base=(site_root / doc).parent)
     assert players, f"{doc} has no animation"
     tab.goto(doc)
     tab.page.wait_for_function(

@@ -14,14 +14,13 @@ import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
-from os import PathLike
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ..codec import Frame
 from .datafile import data_urls, put_data_back
 
-__all__ = ["PlayerData", "read_players", "referenced_urls"]
+__all__ = ["PlayerData", "inline_data", "read_players", "referenced_urls"]
 
 _DATA_URI = "data:image/png;base64,"
 
@@ -146,7 +145,7 @@ def _finish(player: _Player, source: str, index: int) -> PlayerData:
         raise ValueError(f"{where}: its data cannot be read: {error!r}") from error
 
 
-def read_players(html: str, *, base: str | PathLike[str] | None = None) -> list[PlayerData]:
+def read_players(html: str, *, base: str | Path | None = None) -> list[PlayerData]:
     """Every player (``<div class="descent-anim">``) in `html` (a page or a fragment), in page
     order, read with the standard library's ``html.parser``.
 
@@ -159,17 +158,25 @@ def read_players(html: str, *, base: str | PathLike[str] | None = None) -> list[
     """
     if not isinstance(html, str):
         raise TypeError(f"html must be a str, got {type(html).__name__}")
-    urls = data_urls(html)
-    if urls and base is None:
-        raise ValueError(f"the players' data are in files ({urls[0]} …): pass base, their folder")
-    if urls:
-        html = put_data_back(html, lambda url: _read_file(Path(base), url))
+    html = inline_data(html, base)
     reader = _Reader(html)
     reader.feed(html)
     reader.close()
     if reader.player is not None:
         raise ValueError(f"player {len(reader.found) + 1}: its <div> is never closed")
     return reader.found
+
+
+def inline_data(html: str, base: str | Path | None) -> str:
+    """`html` (a site's page, str) with each player's data file, which its ``data-src`` names
+    relative to the page's folder `base`, put back inline: the players as
+    :func:`~descent.player.render.render_html` wrote them. Raises ValueError naming the file if
+    one is missing or not named by the hash of its bytes, or if there is one and `base` is None.
+    """
+    urls = data_urls(html)
+    if urls and base is None:
+        raise ValueError(f"the players' data are in files ({urls[0]} …): pass base, their folder")
+    return put_data_back(html, lambda url: _read_file(Path(base), url)) if urls else html
 
 
 def _read_file(base: Path, url: str) -> bytes:
