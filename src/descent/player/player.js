@@ -39,6 +39,9 @@
   // and last included, each under its label, composited from the player's own frames
   // (pictures: decoded images, null for "same as before"; at: where each is drawn).
   const FILMSTRIP_FRAMES = 6;
+  // Work in small pieces, giving the browser a turn in between: no long task.
+  const BATCH = 16; // frames made into images at a time
+  const breathe = () => new Promise((resolve) => setTimeout(resolve));
   const filmstrip = async (root, { alt, labels, at, pictures, width, height }) => {
     const count = pictures.length;
     const n = Math.min(FILMSTRIP_FRAMES, count);
@@ -55,11 +58,14 @@
       if (!wanted.has(k)) continue;
       const cell = make("figure", { className: "descent-filmstrip-frame" });
       cell.dataset.frame = k;
-      const picture = make("img", { src: canvas.toDataURL(), width, height, alt: labels[k] });
-      shown.push(picture.decode());
-      cell.append(picture, make("figcaption", { textContent: labels[k] }));
+      // toBlob encodes the PNG off the main thread (toDataURL would block it)
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve));
+      const src = URL.createObjectURL(blob);
+      const shot = make("img", { src, width, height, alt: labels[k] });
+      shown.push(shot.decode());
+      cell.append(shot, make("figcaption", { textContent: labels[k] }));
       grid.append(cell);
-      await new Promise((resolve) => setTimeout(resolve)); // let the browser breathe
+      await breathe();
     }
     const caption = `${n} of ${count} frames, evenly spaced. ${alt}`;
     grid.append(make("figcaption", { className: "descent-filmstrip-caption", textContent: caption }));
@@ -89,27 +95,33 @@
     // loaded: decoding hundreds of images must not hold up the page's load. The frames are
     // ready once framesReady() resolves; then the filmstrip is made.
     let data = null, pictures = null, decoded = null;
-    const framesReady = () => {
-      if (decoded === null) {
-        decoded = readData($("data")).then((read) => {
-          data = read;
-          pictures = [img.getAttribute("src")]
-            .concat(data.rest.map((f) => f && "data:image/png;base64," + f))
-            .map((src) => src && Object.assign(new Image(), { src }));
-          return Promise.all(pictures.map((p) => p && p.decode()));
-        });
+    const picture = (src) => src && Object.assign(new Image(), { src });
+    const decode = async (read) => {
+      data = read;
+      const sources = [img.getAttribute("src")];
+      sources.push(...data.rest.map((f) => f && "data:image/png;base64," + f));
+      const found = [];
+      for (let k = 0; k < sources.length; k += BATCH) {
+        if (k) await breathe();
+        found.push(...sources.slice(k, k + BATCH).map(picture));
       }
-      return decoded;
+      await Promise.all(found.map((p) => p && p.decode()));
+      pictures = found;
     };
+    const framesReady = () => (decoded ??= readData($("data")).then(decode));
     const width = Number(img.getAttribute("width")), height = Number(img.getAttribute("height"));
     const later = () =>
       framesReady().then(() => {
         const { alt, labels, at } = data;
         return filmstrip(root, { alt, labels, at, pictures, width, height });
       });
-    // Without its data (a site opened from disk: browsers fetch no file:// URL) the player
-    // is its first frame, without controls that would do nothing.
-    const fetched = () => later().catch(() => ($("controls").hidden = true));
+    // Once the page has loaded and painted (the browser is idle), whether or not the player
+    // is in view. Without its data (a site opened from disk: browsers fetch no file:// URL)
+    // the player is its first frame, without controls that would do nothing.
+    const fetched = () =>
+      (window.requestIdleCallback || setTimeout)(() =>
+        later().catch(() => ($("controls").hidden = true)),
+      );
     if (document.readyState === "complete") fetched();
     else window.addEventListener("load", fetched, { once: true });
     const canvas = document.createElement("canvas");
