@@ -13,7 +13,13 @@ from bs4 import BeautifulSoup
 
 from descent.codec import encode_frames
 from descent.player import read_players, referenced_urls, render_html
-from descent.player.datafile import DATA_FOLDER, data_file_name, move_data_out, put_data_back
+from descent.player.datafile import (
+    DATA_FOLDER,
+    data_file_name,
+    data_urls,
+    move_data_out,
+    put_data_back,
+)
 from test_codec import COUNT, HEIGHT, WIDTH, synthetic_frames
 
 
@@ -34,15 +40,23 @@ def site_page(html: str, folder: Path) -> tuple[str, Path]:
     return page, folder / "book"
 
 
-def test_the_data_move_to_a_file_named_by_their_hash_and_come_back(player_html, tmp_path):
+def test_the_data_move_to_files_named_by_their_hash_and_come_back(player_html, tmp_path):
     page, files = move_data_out(player_html + "<p>x</p>" + player_html, lambda n: f"d/{n}")
     soup = BeautifulSoup(page, "html.parser")
     blocks = soup.select('script[type="application/json"].descent-data')
     assert len(blocks) == 2 and all(block.string is None for block in blocks), "blocks emptied"
-    (name,) = files  # one animation twice: one file
+    assert sorted(Path(name).suffix for name in files) == [".json", ".png"]  # one animation twice
+    (name,) = (name for name in files if name.endswith(".json"))
+    (png,) = (name for name in files if name.endswith(".png"))
     data = files[name]
     assert name == hashlib.sha256(data).hexdigest()[:16] + ".json" == data_file_name(data)
+    assert png == hashlib.sha256(files[png]).hexdigest()[:16] + ".png"
+    assert files[png] == read_players(player_html)[0].frames[0].png
     assert [block["data-src"] for block in blocks] == [f"d/{name}"] * 2
+    posters = soup.select("img.descent-frame")
+    assert [(img["src"], img["loading"]) for img in posters] == [(f"d/{png}", "lazy")] * 2
+    assert [img["width"] for img in posters] == [str(WIDTH)] * 2, "its size still reserved"
+    assert data_urls(page) == [f"d/{png}", f"d/{name}"] * 2
     assert json.loads(data)["labels"][1] == "frame 1 ü"
     assert put_data_back(page, lambda url: files[url.removeprefix("d/")]) == (
         player_html + "<p>x</p>" + player_html
@@ -56,20 +70,28 @@ def test_read_players_reads_the_data_file_from_the_pages_folder(player_html, tmp
     (site,) = read_players(page, base=base)
     assert site == inline, "the same frames, texts and (inline) source"
     assert len(site.frames) == COUNT and site.interval == 40
-    (url,) = [u for u in referenced_urls(page) if u.endswith(".json")]
-    assert (base / url).resolve().parent == (tmp_path / DATA_FOLDER).resolve()
+    urls = [u for u in referenced_urls(page) if u.startswith("../")]
+    assert urls == data_urls(page) and len(urls) == 2, "the first frame, then the data file"
+    for url in urls:
+        assert (base / url).resolve().parent == (tmp_path / DATA_FOLDER).resolve()
 
 
 def test_read_players_names_a_missing_or_wrong_data_file(player_html, tmp_path):
     page, base = site_page(player_html, tmp_path)
     with pytest.raises(ValueError, match="pass base"):
         read_players(page)
-    (path,) = (tmp_path / DATA_FOLDER).iterdir()
-    path.write_bytes(path.read_bytes().replace(b'"interval":40', b'"interval":41'))
+    (path,) = (tmp_path / DATA_FOLDER).glob("*.json")
+    original = path.read_bytes()
+    path.write_bytes(original.replace(b'"interval":40', b'"interval":41'))
     with pytest.raises(ValueError, match=f"{path.name}: the file's name is not the hash"):
         read_players(page, base=base)
     path.unlink()
     with pytest.raises(ValueError, match=f"{path.name}: the player's data file cannot be read"):
+        read_players(page, base=base)
+    path.write_bytes(original)
+    (png,) = (tmp_path / DATA_FOLDER).glob("*.png")
+    png.write_bytes(png.read_bytes() + b"\0")
+    with pytest.raises(ValueError, match=f"{png.name}: the file's name is not the hash"):
         read_players(page, base=base)
 
 

@@ -361,13 +361,16 @@ def test_animation_page_holds_four_players_of_50_frames_or_more(html_root):
 
 def test_animation_page_has_no_matplotlib_player(html_root):
     """matplotlib's own jshtml (CDN icons, random ids) must not be on the page; each of our
-    players references one URL only: its data file in the site (``_static/anim/<hash>.json``)."""
+    players references two URLs only, both files of the site: its first frame
+    (``_static/anim/<hash>.png``) and its data (``_static/anim/<hash>.json``)."""
     page = raw(html_root, "animation")
     assert "font-awesome" not in page.lower() and "_anim_img" not in page
     for player in article(html_root, "animation").select("div.descent-anim"):
         urls = referenced_urls(str(player))
-        assert len(urls) == 1, f"{player['data-content-id']}: URLs in the player: {urls}"
-        assert re.fullmatch(r"\.\./_static/anim/[0-9a-f]{16}\.json", urls[0]), urls
+        name = player["data-content-id"]
+        assert len(urls) == 2, f"{name}: URLs in the player: {urls}"
+        for url, suffix in zip(urls, ("png", "json"), strict=True):
+            assert re.fullmatch(rf"\.\./_static/anim/[0-9a-f]{{16}}\.{suffix}", url), (name, urls)
 
 
 def test_each_animation_has_a_caption_and_text_alternative_and_is_referenced(html_root):

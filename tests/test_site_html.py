@@ -74,32 +74,45 @@ def test_animations_are_complete_and_appear_once_on_the_page(site_root: Path, do
 
 
 def test_no_page_holds_frame_data_inline(site_root: Path, pages: list[str]) -> None:
-    """Issue 13: on the site every player's data are in a file (descent.player.datafile), so
-    that no page carries its frames before its article; each page's players name theirs."""
+    """Issue 13: on the site every player's data and first frame are in files
+    (descent.player.datafile), so that no page carries its frames before its article."""
     for doc in pages:
-        html = read_html(site_root / doc)
-        blocks = soup_of(site_root / doc).select('script[type="application/json"].descent-data')
+        soup = soup_of(site_root / doc)
+        blocks = soup.select('script[type="application/json"].descent-data')
         inline = [b for b in blocks if b.get_text().strip() or not b.get("data-src")]
         assert not inline, f"{doc}: {len(inline)} player(s) with their frame data inline"
-        assert len(data_urls(html)) == len(blocks) == len(animations(soup_of(site_root / doc)))
+        posters = soup.select(".descent-anim img.descent-frame")
+        assert not [img for img in posters if img["src"].startswith("data:")], doc
+        assert all(img.get("loading") == "lazy" for img in posters), doc
+        urls = data_urls(read_html(site_root / doc))
+        assert len(urls) == len(blocks) + len(posters) == 2 * len(animations(soup)), doc
 
 
-def test_each_data_file_is_referenced_named_by_its_hash_and_parses(
+def test_each_data_file_is_referenced_named_by_its_hash_and_reads(
     site_root: Path, pages: list[str]
 ) -> None:
+    """Every file in the site's data folder is a player's data (JSON: one ``at`` and one label
+    per frame) or first frame (a PNG), named by the hash of its bytes, and a page uses it."""
     folder = site_root / DATA_FOLDER
     referenced = {
         (site_root / doc).parent.joinpath(url).resolve()
         for doc in pages
         for url in referenced_urls(read_html(site_root / doc))
-        if url.endswith(".json")
+        if url.startswith(f"../{DATA_FOLDER}/") or url.startswith(f"{DATA_FOLDER}/")
     }
     files = sorted(folder.iterdir())
     assert files, f"no data file in {folder}: the animation chapter has players"
     assert {path.resolve() for path in files} == referenced, "unreferenced or missing data files"
     for path in files:
         data = path.read_bytes()
-        assert path.name == data_file_name(data) == f"{hashlib.sha256(data).hexdigest()[:16]}.json"
+        assert path.name == data_file_name(data, path.suffix)
+        assert path.stem == hashlib.sha256(data).hexdigest()[:16], path.name
+        if path.suffix == ".png":
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as picture:
+                assert picture.format == "PNG" and picture.size[0] > 100, path.name
+            continue
         parsed = json.loads(data)
         assert len(parsed["at"]) == len(parsed["labels"]) == len(parsed["rest"]) + 1, path.name
 
