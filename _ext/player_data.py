@@ -1,17 +1,18 @@
-"""Sphinx extension: on the site, each animation's frame data in a file, off the critical path.
+"""Sphinx extension: on the site, each animation's frames in files, off the critical path.
 
 A player (``descent.player``) carries its frames inline, so a notebook output or a download is
 self-contained. On a web page that block (the animation chapter: ~500 kB gzip) comes before
 the rest of the article. For the ``html`` builder only, this extension moves each player's data
-block to ``_static/anim/<hash>.json`` (named by the SHA-256 of its bytes: the same in clean,
-incremental and loaded builds) and leaves the block empty with a ``data-src``, the file's URL
-relative to the page; ``player.js`` fetches it once the page has loaded. The single page that
+block to ``_static/anim/<hash>.json`` and its first frame to ``_static/anim/<hash>.png`` (named by
+the SHA-256 of their bytes: the same in clean, incremental and loaded builds); the block is left
+empty with a ``data-src``, the file's URL relative to the page, and the ``<img>`` loads the PNG
+lazily; ``player.js`` fetches the data once the page has loaded. The single page that
 ``make pdf`` prints (``singlehtml``), the executed notebooks and the reader notebooks keep their
-data inline. The transformation itself is :func:`descent.player.datafile.move_data_out`.
+frames inline. The transformation itself is :func:`descent.player.datafile.move_data_out`.
 
 It works on the resolved doctree's raw HTML nodes (MyST-NB's ``text/html`` outputs), in the
 main process, before the page is written (``doctree-resolved``): safe under ``-j``. Once the
-build has finished, a data file that no page of the site references any more (an incremental
+build has finished, a file that no page of the site references any more (an incremental
 rebuild after an animation changed) is removed, so an incremental build leaves the same files
 as a clean one.
 """
@@ -37,7 +38,7 @@ def write_file(folder: Path, name: str, data: bytes) -> None:
 
 
 def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Move the data of every player on `docname` to its file (site pages only)."""
+    """Move the data and first frame of every player on `docname` to files (site pages only)."""
     if app.builder.name != "html":
         return
     page = app.builder.get_target_uri(docname)
@@ -56,7 +57,7 @@ def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None
 
 
 def remove_unreferenced(app: Sphinx, exception: Exception | None) -> None:
-    """Remove every data file that no page of the site references."""
+    """Remove every file of the data folder that no page of the site references."""
     folder = Path(app.outdir, DATA_FOLDER)
     if exception or app.builder.name != "html" or not folder.is_dir():
         return
