@@ -206,8 +206,8 @@ DATA_TIMES_JS = """() => {
   const files = performance.getEntriesByType("resource").filter((r) => r.name.endsWith(".json"));
   return {load: navigation.loadEventStart, files: files.map((r) => [r.name, r.startTime])};
 }"""
-# The pixels of the player's <img> (RGBA, row by row) once it shows frame `k`.
-PIXELS_JS = """async ([el, k]) => {
+# The pixels the player's <img> shows (RGBA, row by row).
+PIXELS_JS = """async (el) => {
   const img = el.querySelector("img.descent-frame");
   await img.decode();
   const canvas = Object.assign(document.createElement("canvas"),
@@ -248,7 +248,7 @@ def test_players_fetch_their_data_after_load_and_the_slider_shows_each_frame(
         page.wait_for_function(
             "([el, f]) => el.dataset.frame === f", arg=[root.element_handle(), str(frame)]
         )
-        pixels = np.array(root.evaluate(PIXELS_JS, frame), np.uint8)
+        pixels = np.array(root.evaluate(PIXELS_JS), np.uint8)
         expected = decode_frame(player.frames, frame)
         assert np.array_equal(pixels.reshape(expected.shape), expected), f"player {k + 1}"
     assert not tab.problems(), problems_message(tab, anim_doc)
