@@ -164,6 +164,18 @@ def test_pdf_edition_shows_every_animation_as_a_filmstrip(book_pdf, site_root, t
     assert_no_controls([player for _, player in players], text, PDF_NAME)
 
 
+def test_the_printed_single_page_holds_every_frame_inline(book_pdf, site_root):
+    """Issue 13: only the site's pages take their frames from files (``_static/anim``); the
+    single page that ``make pdf`` prints holds every animation's frames inline, the same
+    frames as the site's players."""
+    single = pdf_tool().SINGLE
+    page = (single / "book-print.html").read_text("utf-8")
+    printed = {player.content_id: player.frames for player in read_players(page)}  # no base
+    assert not (single / "_static" / "anim").exists()
+    for doc, player in site_players(site_root):
+        assert printed.get(player.content_id) == player.frames, f"{doc}: {player.content_id}"
+
+
 def test_pdf_edition_typesets_the_math(book_pdf):
     """The math is typeset in KaTeX's fonts (at build time, _ext/katex_math.py), not printed as
     TeX source nor in a fallback font."""

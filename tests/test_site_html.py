@@ -24,7 +24,7 @@ import yaml
 from bs4 import BeautifulSoup
 
 from conftest import BASEURL, CONFIG, PREFIX, ROOT, read_html, soup_of
-from descent.player import referenced_urls
+from descent.player import read_players, referenced_urls
 from descent.player.datafile import DATA_FOLDER, data_file_name, data_urls
 from sitechecks import (
     SKIPPED_SCHEMES,
@@ -115,6 +115,26 @@ def test_each_data_file_is_referenced_named_by_its_hash_and_reads(
             continue
         parsed = json.loads(data)
         assert len(parsed["at"]) == len(parsed["labels"]) == len(parsed["rest"]) + 1, path.name
+
+
+def test_downloads_hold_every_frame_inline(site_root: Path, pages: list[str]) -> None:
+    """The notebooks a reader downloads (``_sources`` and the reader notebooks, ``notebooks/``)
+    keep every player's frames inline, the same frames as the site's page shows from files."""
+    for doc in pages:
+        players = read_players(read_html(site_root / doc), base=(site_root / doc).parent)
+        if not players:
+            continue
+        stem = Path(doc).with_suffix(".ipynb")
+        for notebook in (site_root / "_sources" / stem, site_root / "notebooks" / stem):
+            outputs = [
+                "".join(output["data"]["text/html"])
+                for cell in json.loads(notebook.read_text("utf-8"))["cells"]
+                for output in cell.get("outputs", [])
+                if "text/html" in output.get("data", {})
+            ]
+            inline = {p.content_id: p.frames for html in outputs for p in read_players(html)}
+            for player in players:
+                assert inline.get(player.content_id) == player.frames, (notebook, player.content_id)
 
 
 def test_no_build_machine_path_in_the_page(site_root: Path, doc: str) -> None:
