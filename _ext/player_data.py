@@ -25,8 +25,6 @@ from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util.osutil import relative_uri
 
-from descent.player.datafile import DATA_FOLDER, data_urls, move_data_out
-
 
 def write_file(folder: Path, name: str, data: bytes) -> None:
     """Write `data` to ``folder/name`` unless that file already holds them."""
@@ -41,6 +39,8 @@ def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None
     """Move the data and first frame of every player on `docname` to files (site pages only)."""
     if app.builder.name != "html":
         return
+    from descent.player.datafile import DATA_FOLDER, move_data_out  # imported when used
+
     page = app.builder.get_target_uri(docname)
     folder = Path(app.outdir, DATA_FOLDER)
     for node in doctree.findall(nodes.raw):
@@ -53,13 +53,17 @@ def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None
             continue
         for name, data in files.items():
             write_file(folder, name, data)
-        node.children = [nodes.Text(html)]
+        node[:] = [nodes.Text(html)]
 
 
 def remove_unreferenced(app: Sphinx, exception: Exception | None) -> None:
     """Remove every file of the data folder that no page of the site references."""
+    if exception or app.builder.name != "html":
+        return
+    from descent.player.datafile import DATA_FOLDER, data_urls
+
     folder = Path(app.outdir, DATA_FOLDER)
-    if exception or app.builder.name != "html" or not folder.is_dir():
+    if not folder.is_dir():
         return
     used = set()
     for page in Path(app.outdir).rglob("*.html"):
