@@ -55,11 +55,12 @@ def frame_payloads(html: str) -> list[str]:
     return default_frames(html)
 
 
-def animation_ids(page: str) -> list[str]:
-    """The content ids of our players on a page, in page order (a copy repeats its id)."""
+def animation_ids(page: str, base: Path | None = None) -> list[str]:
+    """The content ids of our players on a page, in page order (a copy repeats its id);
+    `base` is the page's folder, where the site's players' data files are found."""
     from descent.player import read_players
 
-    return [player.content_id for player in read_players(page)]
+    return [player.content_id for player in read_players(page, base=base)]
 
 
 def decode_rgb(payload: str):

@@ -196,7 +196,7 @@ def weigh_pages(html: Path) -> list[dict]:
     pages = []
     for page in site_pages(html):
         data = (html / page).read_bytes()
-        ids = animations.animation_ids(data.decode("utf-8", errors="replace"))
+        ids = animations.animation_ids(data.decode("utf-8", errors="replace"), (html / page).parent)
         pages.append({"page": page, "raw": len(data), "gzip": gzip_size(data), "animations": ids})
     return pages
 
@@ -253,8 +253,13 @@ def load_page(pages: list[dict], anims: list[dict]) -> tuple[dict | None, list[s
 
 def load_time(html: Path, page: dict, anims: list[dict], runs: int) -> dict:
     """Phase 7: `page`'s load time in Chromium against its default-jshtml twin and its bare
-    copy (players removed), `runs` times each on two network profiles."""
-    text = (html / page["page"]).read_text(encoding="utf-8")
+    copy (players removed), `runs` times each on two network profiles. The twin and the bare
+    copy are made from the page with its players' frames put back inline (on the site they are
+    files, descent.player.datafile), where the chapter's own players are found verbatim."""
+    from descent.player import inline_data
+
+    path = html / page["page"]
+    text = inline_data(path.read_text(encoding="utf-8"), path.parent)
 
     def player(anim: dict, kind: str) -> str:
         return (ANIMATIONS / f"{anim['id']}.{kind}.html").read_text(encoding="utf-8")

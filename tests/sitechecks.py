@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup, Tag
 
 from conftest import BASEURL, PREFIX, ROOT, installed_tool, soup_of
 from descent.player import read_players
+from descent.player.datafile import data_urls
 
 # --- helpers ----------------------------------------------------------------------------------
 
@@ -102,27 +103,30 @@ def animations(soup: BeautifulSoup) -> list[Tag]:
     return soup.select(".descent-anim")
 
 
-def frames_of(anim: Tag) -> list[str] | None:
+def frames_of(anim: Tag, base: Path | None = None) -> list[str] | None:
     """The animation's frames as data URLs, read by `descent.player.read_players` (the first
-    from its ``<img>``, the rest from its JSON data), or None when they cannot be read."""
+    from its ``<img>``, the rest from its JSON data, inline or in the site's data file, read
+    from `base`, the page's folder), or None when they cannot be read."""
     try:
-        (player,) = read_players(str(anim))
+        (player,) = read_players(str(anim), base=base)
     except ValueError:
         return None
     return [f"data:image/png;base64,{base64.b64encode(f.png).decode()}" for f in player.frames]
 
 
-def animation_key(anim: Tag) -> str:
+def animation_key(anim: Tag, base: Path | None = None) -> str:
     """What an animation shows: a hash of its frames (or, if they cannot be found, of its
-    markup)."""
-    frames = frames_of(anim)
+    markup); `base` is the page's folder (see :func:`frames_of`)."""
+    frames = frames_of(anim, base)
     content = "\n".join(frames) if frames else str(anim)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def animation_problems(soup: BeautifulSoup) -> list[str]:
+def animation_problems(soup: BeautifulSoup, base: Path | None = None) -> list[str]:
     """Each player is complete (frame image, slider over every frame, Play, Pause, its
-    script), and no animation appears twice on the page. matplotlib's own player is not used."""
+    script, its data: inline, or in the data file its ``data-src`` names relative to `base`,
+    the page's folder), and no animation appears twice on the page. matplotlib's own player
+    is not used."""
     found = []
     seen: dict[str, str] = {}
     for n, anim in enumerate(animations(soup), 1):
@@ -140,16 +144,16 @@ def animation_problems(soup: BeautifulSoup) -> list[str]:
         for name, tags in parts.items():
             if len(tags) != 1:
                 found.append(f"{where}: {len(tags)} × {name}, expected exactly one")
-        frames = frames_of(anim)
+        frames = frames_of(anim, base)
         if frames is None:
-            found.append(f"{where}: its frames cannot be read (img + JSON data block)")
+            found.append(f"{where}: its frames cannot be read (img + JSON data block or file)")
         else:
             if len(frames) < 2:
                 found.append(f"{where}: {len(frames)} frame(s), nothing to animate")
             slider = anim.select_one("input.descent-slider")
             if slider is not None and slider.get("max") != str(len(frames) - 1):
                 found.append(f"{where}: slider max={slider.get('max')} but {len(frames)} frames")
-        key = animation_key(anim)
+        key = animation_key(anim, base)
         if key in seen:
             found.append(f"{where}: the same animation as {seen[key]} (shown twice)")
         seen.setdefault(key, where)
@@ -458,11 +462,26 @@ def link_problems(site: Path, pages: Iterable[str]) -> list[str]:
         if report["total"] == 0 and pages:
             raise RuntimeError(f"lychee found no link in {len(pages)} page(s):\n{proc.stderr}")
         return sorted(
-            f"{page}:{error['span']['line']}: {readable(error['url'], site, root)}: "
-            f"{error['status']['text']}"
-            for page, errors in report["error_map"].items()
-            for error in errors
+            [
+                f"{page}:{error['span']['line']}: {readable(error['url'], site, root)}: "
+                f"{error['status']['text']}"
+                for page, errors in report["error_map"].items()
+                for error in errors
+            ]
+            + data_file_problems(site, pages)
         )
+
+
+def data_file_problems(site: Path, pages: Iterable[str]) -> list[str]:
+    """What lychee does not read: the data file each player's ``data-src`` names (fetched by
+    its script) exists in the site. One line per missing file, ``page: url: why``."""
+    found = []
+    for page in pages:
+        for url in data_urls((site / page).read_text("utf-8")):
+            target = (site / page).parent / unquote(urlsplit(url).path)
+            if not target.resolve().is_relative_to(site.resolve()) or not target.is_file():
+                found.append(f"{page}: {url}: a player's data file, not in the site")
+    return found
 
 
 def readable(url: str, site: Path, root: Path) -> str:

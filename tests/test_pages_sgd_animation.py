@@ -36,7 +36,7 @@ from descent import (
     linear_data,
     mse,
 )
-from descent.player import read_players, referenced_urls
+from descent.player import inline_data, read_players, referenced_urls
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.site
@@ -84,6 +84,12 @@ LOSS_TENSOR = re.compile(r"^tensor\((\d+\.\d{4}), grad_fn=<MeanBackward0>\)$")
 
 def raw(root: Path, page: str) -> str:
     return read_html(root / "book" / f"{page}.html")
+
+
+def inline(root: Path, page: str) -> str:
+    """The page with its players' data files put back inline: the players as the chapter's
+    notebook output holds them (descent.player.inline_data)."""
+    return inline_data(raw(root, page), root / "book")
 
 
 def article(root: Path, page: str) -> Tag:
@@ -331,7 +337,7 @@ def test_the_notes_funcanimation_plays_in_our_player_with_alt_and_caption(html_r
     assert "animation.FuncAnimation(fig, animate, np.arange(0, 100), interval=20)" in source
     caption = figure.find("figcaption").get_text(" ", strip=True)
     assert "FuncAnimation" in caption
-    (player,) = read_players(str(figure))
+    (player,) = read_players(str(figure), base=html_root / "book")
     assert len(player.frames) == 100 and player.interval == 20
     assert player.labels[0] == "frame 1 of 100" and len(player.alt.split()) >= 15
     assert not cell.select("div.cell_output img:not(.descent-frame)"), "no static figure"
@@ -340,7 +346,7 @@ def test_the_notes_funcanimation_plays_in_our_player_with_alt_and_caption(html_r
 def test_animation_page_holds_four_players_of_50_frames_or_more(html_root):
     found = article(html_root, "animation").select("div.descent-anim")  # the notes' one too
     assert len(found) >= 4
-    read = read_players(raw(html_root, "animation"))
+    read = read_players(raw(html_root, "animation"), base=html_root / "book")
     assert len(read) == len(found)
     ids = [p.content_id for p in read]
     assert len(set(ids)) == len(ids), f"an animation appears twice: {ids}"
@@ -354,12 +360,17 @@ def test_animation_page_holds_four_players_of_50_frames_or_more(html_root):
 
 
 def test_animation_page_has_no_matplotlib_player(html_root):
-    """matplotlib's own jshtml (CDN icons, random ids) must not be on the page."""
+    """matplotlib's own jshtml (CDN icons, random ids) must not be on the page; each of our
+    players references two URLs only, both files of the site: its first frame
+    (``_static/anim/<hash>.png``) and its data (``_static/anim/<hash>.json``)."""
     page = raw(html_root, "animation")
     assert "font-awesome" not in page.lower() and "_anim_img" not in page
-    for player in read_players(page):
-        urls = referenced_urls(player.source)
-        assert urls == [], f"{player.content_id}: URLs in the player: {urls}"
+    for player in article(html_root, "animation").select("div.descent-anim"):
+        urls = referenced_urls(str(player))
+        name = player["data-content-id"]
+        assert len(urls) == 2, f"{name}: URLs in the player: {urls}"
+        for url, suffix in zip(urls, ("png", "json"), strict=True):
+            assert re.fullmatch(rf"\.\./_static/anim/[0-9a-f]{{16}}\.{suffix}", url), (name, urls)
 
 
 def test_each_animation_has_a_caption_and_text_alternative_and_is_referenced(html_root):
@@ -415,7 +426,7 @@ def test_animation_weights_match_the_bytes_on_the_page(html_root):
     """The table compares the first animation (the notes' line) with matplotlib's jshtml: its
     glued kB are the bytes of its player in the page, and the ratio is matplotlib's kB over
     ours; the glued total is the bytes of all the page's players."""
-    page = raw(html_root, "animation")
+    page = inline(html_root, "animation")
     rows = next(
         t for t in article(html_root, "animation").find_all("table") if "ratio" in t.get_text()
     ).tbody("tr")
@@ -441,4 +452,4 @@ def test_the_notes_animation_on_the_page_is_what_the_library_draws_now(html_root
     run = fit(x, y, (-1.0, 1.0), lr=0.1, steps=100)
     with matplotlib.rc_context(STYLE):  # the chapter's style, without changing this process's
         html = animate_line(x, y, run, max_frames=101).to_html()
-    assert html in raw(html_root, "animation")
+    assert html in inline(html_root, "animation")

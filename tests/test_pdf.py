@@ -72,7 +72,7 @@ def site_players(site_root: Path) -> list[tuple[str, PlayerData]]:
     """Every animation of the site, once each (by content id), with the page that holds it."""
     found: dict[str, tuple[str, PlayerData]] = {}
     for doc in content_pages(site_root):
-        for player in read_players(read_html(site_root / doc)):
+        for player in read_players(read_html(site_root / doc), base=(site_root / doc).parent):
             found.setdefault(player.content_id, (doc, player))
     return list(found.values())
 
@@ -164,6 +164,18 @@ def test_pdf_edition_shows_every_animation_as_a_filmstrip(book_pdf, site_root, t
     assert_no_controls([player for _, player in players], text, PDF_NAME)
 
 
+def test_the_printed_single_page_holds_every_frame_inline(book_pdf, site_root):
+    """Issue 13: only the site's pages take their frames from files (``_static/anim``); the
+    single page that ``make pdf`` prints holds every animation's frames inline, the same
+    frames as the site's players."""
+    single = pdf_tool().SINGLE
+    page = (single / "book-print.html").read_text("utf-8")
+    printed = {player.content_id: player.frames for player in read_players(page)}  # no base
+    assert not (single / "_static" / "anim").exists()
+    for doc, player in site_players(site_root):
+        assert printed.get(player.content_id) == player.frames, f"{doc}: {player.content_id}"
+
+
 def test_pdf_edition_typesets_the_math(book_pdf):
     """The math is typeset in KaTeX's fonts (at build time, _ext/katex_math.py), not printed as
     TeX source nor in a fallback font."""
@@ -213,7 +225,7 @@ def test_printing_the_animation_chapter_gives_filmstrips(tab, site_root, tmp_pat
     """What a reader gets from Print on ``book/animation.html``: every animation as a filmstrip,
     no controls, and the print readiness signal the PDF edition waits for."""
     doc = "book/animation.html"
-    players = read_players(read_html(site_root / doc))
+    players = read_players(read_html(site_root / doc), base=(site_root / doc).parent)
     assert players, f"{doc} has no animation"
     tab.goto(doc)
     tab.page.wait_for_function(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urljoin, urlsplit
 
+import numpy as np
 import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
@@ -196,6 +197,60 @@ def test_every_animation_plays_and_pauses(tab: Tab, anim_doc: str) -> None:
         page.wait_for_timeout(600)
         later = state_of(root)
         assert later == paused, f"{where}: still moving after Pause ({paused} → {later})"
+    assert not tab.problems(), problems_message(tab, anim_doc)
+
+
+# When each player's data file was fetched, against the page's load event (ms since navigation).
+DATA_TIMES_JS = """() => {
+  const [navigation] = performance.getEntriesByType("navigation");
+  const files = performance.getEntriesByType("resource").filter((r) => r.name.endsWith(".json"));
+  return {load: navigation.loadEventStart, files: files.map((r) => [r.name, r.startTime])};
+}"""
+# The pixels the player's <img> shows (RGBA, row by row).
+PIXELS_JS = """async (el) => {
+  const img = el.querySelector("img.descent-frame");
+  await img.decode();
+  const canvas = Object.assign(document.createElement("canvas"),
+    {width: img.naturalWidth, height: img.naturalHeight});
+  const pen = canvas.getContext("2d", {willReadFrequently: true});
+  pen.drawImage(img, 0, 0);
+  return Array.from(pen.getImageData(0, 0, canvas.width, canvas.height).data);
+}"""
+
+
+def test_players_fetch_their_data_after_load_and_the_slider_shows_each_frame(
+    tab: Tab, anim_doc: str, site_root
+) -> None:
+    """Issue 13: a site's player fetches its data file once the page has loaded, unscrolled
+    (not when it comes into view), then makes its filmstrip; the slider then shows exactly the
+    codec's frame, as :func:`descent.codec.decode_frame` composites it."""
+    from descent.codec import decode_frame
+    from descent.player import read_players
+
+    page = tab.page
+    tab.goto(anim_doc, wait_until="load")
+    roots = page.locator(".descent-anim")
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.descent-anim'))"
+        ".every((p) => p.dataset.filmstrip === 'ready')"
+    )
+    assert page.evaluate("() => window.scrollY") == 0, "the page was scrolled"
+    times = page.evaluate(DATA_TIMES_JS)
+    players = read_players(
+        (site_root / anim_doc).read_text("utf-8"), base=(site_root / anim_doc).parent
+    )
+    assert len({name for name, _ in times["files"]}) == len({p.content_id for p in players})
+    early = [name for name, start in times["files"] if start < times["load"]]
+    assert not early, f"{anim_doc}: data fetched before the load event: {early}"
+    for k, player in enumerate(players):
+        root, frame = roots.nth(k), len(player.frames) * 2 // 3
+        root.locator("input.descent-slider").fill(str(frame))
+        page.wait_for_function(
+            "([el, f]) => el.dataset.frame === f", arg=[root.element_handle(), str(frame)]
+        )
+        pixels = np.array(root.evaluate(PIXELS_JS), np.uint8)
+        expected = decode_frame(player.frames, frame)
+        assert np.array_equal(pixels.reshape(expected.shape), expected), f"player {k + 1}"
     assert not tab.problems(), problems_message(tab, anim_doc)
 
 

@@ -11,6 +11,7 @@ finding anything would fail too.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import re
@@ -23,6 +24,8 @@ import yaml
 from bs4 import BeautifulSoup
 
 from conftest import BASEURL, CONFIG, PREFIX, ROOT, read_html, soup_of
+from descent.player import read_players, referenced_urls
+from descent.player.datafile import DATA_FOLDER, data_file_name, data_urls
 from sitechecks import (
     SKIPPED_SCHEMES,
     TRACEBACK_TEXT,
@@ -52,7 +55,6 @@ from sitechecks import (
 
 PAGE_CHECKS = [
     alt_problems,  # images have real alt text
-    animation_problems,  # animations are complete and appear once on the page
     twin_problems,  # no static twin of an animation in its cell
     error_output_problems,  # no error output outside raises-exception cells
     raises_exception_problems,  # raises-exception cells show their error
@@ -64,6 +66,75 @@ PAGE_CHECKS = [
 def test_page_passes(site_root: Path, doc: str, check) -> None:
     problems = check(soup_of(site_root / doc))
     assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+def test_animations_are_complete_and_appear_once_on_the_page(site_root: Path, doc: str) -> None:
+    problems = animation_problems(soup_of(site_root / doc), (site_root / doc).parent)
+    assert not problems, f"{doc}:\n  " + "\n  ".join(problems)
+
+
+def test_no_page_holds_frame_data_inline(site_root: Path, pages: list[str]) -> None:
+    """Issue 13: on the site every player's data and first frame are in files
+    (descent.player.datafile), so that no page carries its frames before its article."""
+    for doc in pages:
+        soup = soup_of(site_root / doc)
+        blocks = soup.select('script[type="application/json"].descent-data')
+        inline = [b for b in blocks if b.get_text().strip() or not b.get("data-src")]
+        assert not inline, f"{doc}: {len(inline)} player(s) with their frame data inline"
+        posters = soup.select(".descent-anim img.descent-frame")
+        assert not [img for img in posters if img["src"].startswith("data:")], doc
+        assert all(img.get("loading") == "lazy" for img in posters), doc
+        urls = data_urls(read_html(site_root / doc))
+        assert len(urls) == len(blocks) + len(posters) == 2 * len(animations(soup)), doc
+
+
+def test_each_data_file_is_referenced_named_by_its_hash_and_reads(
+    site_root: Path, pages: list[str]
+) -> None:
+    """Every file in the site's data folder is a player's data (JSON: one ``at`` and one label
+    per frame) or first frame (a PNG), named by the hash of its bytes, and a page uses it."""
+    folder = site_root / DATA_FOLDER
+    referenced = {
+        (site_root / doc).parent.joinpath(url).resolve()
+        for doc in pages
+        for url in referenced_urls(read_html(site_root / doc))
+        if url.startswith(f"../{DATA_FOLDER}/") or url.startswith(f"{DATA_FOLDER}/")
+    }
+    files = sorted(folder.iterdir())
+    assert files, f"no data file in {folder}: the animation chapter has players"
+    assert {path.resolve() for path in files} == referenced, "unreferenced or missing data files"
+    for path in files:
+        data = path.read_bytes()
+        assert path.name == data_file_name(data, path.suffix)
+        assert path.stem == hashlib.sha256(data).hexdigest()[:16], path.name
+        if path.suffix == ".png":
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as picture:
+                assert picture.format == "PNG" and picture.size[0] > 100, path.name
+            continue
+        parsed = json.loads(data)
+        assert len(parsed["at"]) == len(parsed["labels"]) == len(parsed["rest"]) + 1, path.name
+
+
+def test_downloads_hold_every_frame_inline(site_root: Path, pages: list[str]) -> None:
+    """The notebooks a reader downloads (``_sources`` and the reader notebooks, ``notebooks/``)
+    keep every player's frames inline, the same frames as the site's page shows from files."""
+    for doc in pages:
+        players = read_players(read_html(site_root / doc), base=(site_root / doc).parent)
+        if not players:
+            continue
+        stem = Path(doc).with_suffix(".ipynb")
+        for notebook in (site_root / "_sources" / stem, site_root / "notebooks" / stem):
+            outputs = [
+                "".join(output["data"]["text/html"])
+                for cell in json.loads(notebook.read_text("utf-8"))["cells"]
+                for output in cell.get("outputs", [])
+                if "text/html" in output.get("data", {})
+            ]
+            inline = {p.content_id: p.frames for html in outputs for p in read_players(html)}
+            for player in players:
+                assert inline.get(player.content_id) == player.frames, (notebook, player.content_id)
 
 
 def test_no_build_machine_path_in_the_page(site_root: Path, doc: str) -> None:
@@ -87,7 +158,9 @@ def test_no_animation_appears_on_two_pages(site_root: Path, pages: list[str]) ->
     where = defaultdict(list)
     for doc in pages:
         for anim in animations(soup_of(site_root / doc)):
-            where[animation_key(anim)].append(f"{doc}#{anim.get('id', '?')}")
+            where[animation_key(anim, (site_root / doc).parent)].append(
+                f"{doc}#{anim.get('id', '?')}"
+            )
     twice = [places for places in where.values() if len({p.split("#")[0] for p in places}) > 1]
     assert not twice, "the same animation on several pages:\n  " + "\n  ".join(map(str, twice))
 
@@ -368,7 +441,8 @@ LINKED = {
     '<a href="#">#</a><link rel="stylesheet" href="../_static/s.css">'
     f'<script src="{PREFIX}_static/s.js"></script>'
     f'<link rel="canonical" href="{BASEURL}book/a.html"><a href="https://example.org/x">out</a>',
-    "book/b.html": '<h1 id="b">B</h1><img src="../_static/p.png" alt="A dot.">',
+    "book/b.html": '<h1 id="b">B</h1><img src="../_static/p.png" alt="A dot.">'
+    '<script type="application/json" class="descent-data" data-src="../_static/d.json"></script>',
 }
 BROKEN_LINKS = [
     '<a href="a.html#nowhere">',  # no such id on another page
@@ -380,6 +454,9 @@ BROKEN_LINKS = [
     f'<a href="{BASEURL}book/gone.html">',  # the production URL of a missing page
     f'<a href="{BASEURL}book/a.html#nowhere">',  # … of a missing anchor
     '<a href="../../outside.html">',  # above the site
+    # a player's data file (fetched by its script, not read by lychee): missing, above the site
+    '<script type="application/json" class="descent-data" data-src="../_static/no.json"></script>',
+    '<script type="application/json" class="descent-data" data-src="../../d.json"></script>',
 ]
 
 
@@ -389,7 +466,8 @@ def test_link_check_finds_faults(tmp_path: Path) -> None:
     for rel, html in files.items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(f"<!DOCTYPE html><html><body>{html}</body></html>")
-    for asset in ("s.css", "s.js", "p.png"):
+    (tmp_path.parent / "d.json").write_text("{}")  # exists, but outside the site
+    for asset in ("s.css", "s.js", "p.png", "d.json"):
         (tmp_path / "_static").mkdir(exist_ok=True)
         (tmp_path / "_static" / asset).write_text("/* */")
     problems = link_problems(tmp_path, sorted(files))

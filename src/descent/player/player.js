@@ -10,14 +10,18 @@
 // (ms per frame while playing), rest (frames 1, 2, …: base64 PNGs, "" for a frame that
 // equals the one before) and at (at[k] is null if frame k is a keyframe, else the [x, y] at
 // which its delta is drawn over frame k - 1, or [x, y, 1] for a delta whose box replaces what
-// was there). Frame 0 is the <img>'s own picture.
+// was there). Frame 0 is the <img>'s own picture. In a notebook the data are inside the JSON
+// block; on the site (src/descent/player/datafile.py) the block is empty and its data-src names
+// a file, fetched once the page has loaded (or at the first press of a control, if sooner),
+// so that the frames do not hold up the article.
 //
 // Frame k is composited on an offscreen canvas (its keyframe, then the deltas after it, or
 // just the next delta when stepping on from the frame drawn last) and shown in the <img>.
 //
 // On paper a player cannot play: once its frames are ready, filmstrip() below composites a
 // few of them, evenly spaced, into a print-only grid (see player.css, @media print) and marks
-// the root data-filmstrip="ready", the signal a PDF printer waits for.
+// the root data-filmstrip="ready", the signal a PDF printer waits for. It yields to the
+// browser between frames, so that it makes no long task.
 (() => {
   "use strict";
 
@@ -35,7 +39,10 @@
   // and last included, each under its label, composited from the player's own frames
   // (pictures: decoded images, null for "same as before"; at: where each is drawn).
   const FILMSTRIP_FRAMES = 6;
-  const filmstrip = (root, { alt, labels, at, pictures, width, height }) => {
+  // Work in small pieces, giving the browser a turn in between: no long task.
+  const BATCH = 16; // frames made into images at a time
+  const breathe = () => new Promise((resolve) => setTimeout(resolve));
+  const filmstrip = async (root, { alt, labels, at, pictures, width, height }) => {
     const count = pictures.length;
     const n = Math.min(FILMSTRIP_FRAMES, count);
     const wanted = new Set();
@@ -45,51 +52,78 @@
     const make = (tag, props) => Object.assign(document.createElement(tag), props);
     const grid = make("figure", { className: "descent-filmstrip" });
     grid.style.setProperty("--descent-columns", width > 1.8 * height ? 2 : 3);
+    const shown = [];
     for (let k = 0; k < count; k++) {
       drawFrame(pen, pictures, at, k);
       if (!wanted.has(k)) continue;
       const cell = make("figure", { className: "descent-filmstrip-frame" });
       cell.dataset.frame = k;
-      const src = canvas.toDataURL();
-      cell.append(make("img", { src, width, height, alt: labels[k] }));
-      cell.append(make("figcaption", { textContent: labels[k] }));
+      // toBlob encodes the PNG off the main thread (toDataURL would block it)
+      const blob = await new Promise((resolve) => canvas.toBlob(resolve));
+      const src = URL.createObjectURL(blob);
+      const shot = make("img", { src, width, height, alt: labels[k] });
+      shown.push(shot.decode());
+      cell.append(shot, make("figcaption", { textContent: labels[k] }));
       grid.append(cell);
+      await breathe();
     }
     const caption = `${n} of ${count} frames, evenly spaced. ${alt}`;
     grid.append(make("figcaption", { className: "descent-filmstrip-caption", textContent: caption }));
+    await Promise.all(shown);
     root.querySelector(".descent-filmstrip")?.remove();
     root.append(grid);
     root.dataset.filmstrip = "ready";
+  };
+
+  // The player's data: parsed from its JSON block, or fetched from the file its data-src names.
+  const readData = (block) => {
+    const url = block.dataset.src;
+    if (!url) return Promise.resolve(JSON.parse(block.textContent));
+    return fetch(url).then((response) => {
+      if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+      return response.json();
+    });
   };
 
   const start = (root) => {
     if (root.dataset.ready) return;
     root.dataset.ready = "1";
     const $ = (name) => root.querySelector(".descent-" + name);
-    const { alt, labels, interval, rest, at } = JSON.parse($("data").textContent);
     const img = $("frame"), slider = $("slider"), counter = $("counter"), play = $("play");
-    const count = rest.length + 1;
-    // The frames are decoded when first needed, or once the page has loaded and the browser
-    // is idle: decoding hundreds of images must not hold up the page's load.
-    let pictures = null, decoded = null;
-    const prepare = () => {
-      if (decoded === null) {
-        pictures = [img.getAttribute("src")]
-          .concat(rest.map((f) => f && "data:image/png;base64," + f))
-          .map((src) => src && Object.assign(new Image(), { src }));
-        decoded = Promise.all(pictures.map((p) => p && p.decode()));
+    const count = Number(slider.max) + 1;
+    // The data are read, and the frames decoded, when first needed or once the page has
+    // loaded: decoding hundreds of images must not hold up the page's load. The frames are
+    // ready once framesReady() resolves; then the filmstrip is made.
+    let data = null, pictures = null, decoded = null;
+    const picture = (src) => src && Object.assign(new Image(), { src });
+    const decode = async (read) => {
+      data = read;
+      const sources = [img.getAttribute("src")];
+      sources.push(...data.rest.map((f) => f && "data:image/png;base64," + f));
+      const found = [];
+      for (let k = 0; k < sources.length; k += BATCH) {
+        if (k) await breathe();
+        found.push(...sources.slice(k, k + BATCH).map(picture));
       }
-      return decoded;
+      await Promise.all(found.map((p) => p && p.decode()));
+      pictures = found;
     };
-    // The frames are ready (decoded) once prepare() resolves: then the filmstrip is made.
-    const framesReady = () => prepare();
+    const framesReady = () => (decoded ??= readData($("data")).then(decode));
     const width = Number(img.getAttribute("width")), height = Number(img.getAttribute("height"));
     const later = () =>
+      framesReady().then(() => {
+        const { alt, labels, at } = data;
+        return filmstrip(root, { alt, labels, at, pictures, width, height });
+      });
+    // Once the page has loaded and painted (the browser is idle), whether or not the player
+    // is in view. Without its data (a site opened from disk: browsers fetch no file:// URL)
+    // the player is its first frame, without controls that would do nothing.
+    const fetched = () =>
       (window.requestIdleCallback || setTimeout)(() =>
-        framesReady().then(() => filmstrip(root, { alt, labels, at, pictures, width, height })),
+        later().catch(() => ($("controls").hidden = true)),
       );
-    if (document.readyState === "complete") later();
-    else window.addEventListener("load", later, { once: true });
+    if (document.readyState === "complete") fetched();
+    else window.addEventListener("load", fetched, { once: true });
     const canvas = document.createElement("canvas");
     canvas.width = width;
     canvas.height = height;
@@ -97,6 +131,7 @@
     let i = 0, drawn = -1, shown = 0, timer = null;
     const paint = () => {
       if (shown === i) return;
+      const { alt, labels, at } = data;
       let k = i;
       while (at[k]) k--; // back to frame i's keyframe,
       if (drawn >= k && drawn < i) k = drawn + 1; // or on from the frame drawn last
@@ -111,7 +146,7 @@
     };
     const show = (k) => {
       i = (k + count) % count;
-      prepare().then(paint);
+      framesReady().then(paint);
     };
     const stop = () => {
       clearInterval(timer);
@@ -120,8 +155,11 @@
     };
     const tick = () => (root.isConnected ? show(i + 1) : stop());
     play.onclick = () => {
-      if (timer === null) timer = setInterval(tick, interval);
       play.classList.add("descent-on");
+      framesReady().then(() => {
+        const on = play.classList.contains("descent-on"); // not paused while the data came
+        if (on && timer === null) timer = setInterval(tick, data.interval);
+      });
     };
     $("pause").onclick = stop;
     const jump = (k) => () => {
