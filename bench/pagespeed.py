@@ -3,7 +3,8 @@ on every page beside a default Jupyter Book.
 
 - the reference: commit :data:`REFERENCE` (the book before its cold build was halved), taken
   with ``git archive`` into ``_build/bench/reference`` and built from empty in the same run, in
-  the same environment, with its own ``src`` on ``PYTHONPATH``;
+  the same environment, with its own ``src`` on ``PYTHONPATH`` (and, beside it, the pins of its
+  ``requirements.txt`` that the environment lacks, such as the MathJax extension it used);
 - the default book: ``jupyter-book create`` of the installed Jupyter Book, built the same way;
 - Lighthouse (``lighthouse.py``) on every page of our cold build and of the default book.
 """
@@ -11,11 +12,16 @@ on every page beside a default Jupyter Book.
 from __future__ import annotations
 
 import io
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
 
 import lighthouse
 from builds import BENCH, EXTRA_ENV, ROOT, Build, build
@@ -44,12 +50,46 @@ def extract_commit(commit: str, target: Path) -> Path:
     return target
 
 
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)", re.M)
+
+
+def missing_pins(requirements: str) -> list[str]:
+    """The ``name==version`` pins of a requirements file that the running environment does not
+    satisfy (absent, or another version; ``2.13.0+cpu`` satisfies ``==2.13.0``), in file order."""
+    missing = []
+    for name, wanted in PIN.findall(requirements):
+        try:
+            if SpecifierSet(f"=={wanted}").contains(version(name), prereleases=True):
+                continue
+        except PackageNotFoundError:
+            pass
+        missing.append(f"{name}=={wanted}")
+    return missing
+
+
+def reference_packages(source: Path, target: Path) -> Path | None:
+    """Install what the reference's ``requirements.txt`` pins and this environment lacks into
+    `target` (``pip install --no-deps --target``; emptied first), for its ``PYTHONPATH``;
+    None if nothing is missing. The shared environment itself is left alone."""
+    pins = missing_pins((source / "requirements.txt").read_text(encoding="utf-8"))
+    shutil.rmtree(target, ignore_errors=True)
+    if not pins:
+        return None
+    say(f"installing the reference's {', '.join(pins)} into {target}")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run([*command, "--target", str(target), *pins], check=True)
+    return target
+
+
 def reference_builds(runs: int, commit: str = REFERENCE) -> list[Build]:
     """`runs` cold builds of `commit` (each from an empty output folder), its own ``src`` first
-    on ``PYTHONPATH`` and its commit as ``GITHUB_SHA``."""
+    on ``PYTHONPATH``, then the packages it pins that this environment lacks, and its commit
+    as ``GITHUB_SHA``."""
     source = extract_commit(commit, REFERENCE_DIR / "src-tree")
+    extra = reference_packages(source, REFERENCE_DIR / "packages")
+    path = [str(source / "src"), *([str(extra)] if extra else [])]
     saved = dict(EXTRA_ENV)
-    EXTRA_ENV.update(PYTHONPATH=str(source / "src"), GITHUB_SHA=commit)
+    EXTRA_ENV.update(PYTHONPATH=os.pathsep.join(path), GITHUB_SHA=commit)
     try:
         done = []
         for i in range(runs):

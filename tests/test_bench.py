@@ -10,6 +10,7 @@ import base64
 import gzip
 import json
 import statistics
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -325,3 +326,21 @@ def test_cold_build_against_the_reference_and_lighthouse_budgets() -> None:
     seo = {"ours": [lighthouse_row("a.html", 95, others=92)], "default": []}
     assert verdicts(facts(lighthouse=seo))[-2:] == [True, False]
     assert verdicts(facts(lighthouse=None, cold_reference=None))[-3:] == [False, False, False]
+
+
+def test_the_reference_gets_only_the_pins_this_environment_lacks() -> None:
+    """The reference commit pinned sphinx-mathjax-offline, which this environment no longer has:
+    its build stopped at "Could not import extension" until bench installed that pin beside it."""
+    import pagespeed
+
+    installed = f"sphinx=={version('sphinx')}"
+    public = f"torch=={version('torch').split('+')[0]}"  # the CPU build: 2.13.0+cpu
+    requirements = (
+        f"# pins\n{installed}  # installed at this version\n{public}\n"
+        "sphinx-mathjax-offline==0.0.2\n"
+        "numpy==0.0.1 ; python_version >= '3.10'\n-e .\n"
+    )
+    assert pagespeed.missing_pins(requirements) == [
+        "sphinx-mathjax-offline==0.0.2",
+        "numpy==0.0.1",
+    ]
