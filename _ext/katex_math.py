@@ -22,8 +22,10 @@ KaTeX's stylesheet and the fonts it names. This extension
 from __future__ import annotations
 
 import atexit
+import json
 import re
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 
@@ -90,8 +92,79 @@ def start_renderer(app: Sphinx) -> None:
         return
     rundir = Path(tempfile.mkdtemp(prefix="katex-"))
     process, sock = server.start_network_socket(rundir, STARTUP_TIMEOUT)
+    # A request is two writes (its length, then its body): with Nagle's algorithm the second
+    # waits for the server's delayed ACK, some 40 ms per formula.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     server.katex_server = server(rundir, process, sock)
     atexit.register(server.terminate, server.katex_server)
+
+
+RENDERED: dict[str, dict] = {}  # a request's JSON → the server's response, this build's math
+
+
+def request(latex: str, options: dict | None) -> dict:
+    """What sphinxcontrib-katex's ``render_latex(latex, options)`` sends to its server."""
+    return {"latex": latex, "katex_options": {**katex.KATEX_DEFAULT_OPTIONS, **(options or {})}}
+
+
+def math_requests(app: Sphinx) -> list[dict]:
+    """The requests the HTML visitors will make for every formula of every document."""
+    found = []
+    for docname in sorted(app.env.found_docs):
+        doctree = app.env.get_doctree(docname)
+        for node in doctree.findall(nodes.math):
+            found.append(request(katex.get_latex(node), None))
+        for node in doctree.findall(nodes.math_block):
+            found.append(request(katex.get_latex(node), {"displayMode": True}))
+    return found
+
+
+def receive(sock: socket.socket, size: int) -> bytes:
+    """Exactly `size` bytes from `sock`."""
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("the KaTeX server closed the connection")
+        data += chunk
+    return bytes(data)
+
+
+def prerender(app: Sphinx, builder) -> None:
+    """Typeset every formula of the build at once, before any page is written.
+
+    One request at a time costs a round trip to Node.js per formula, long on a loaded machine;
+    here every request is sent in one write and the answers (the server answers in order) are
+    read back, for :func:`render_latex` to hand out. The bytes are the server's either way.
+    """
+    if app.builder.format != "html" or katex.KaTeXServer.katex_server is None:
+        return
+    keys = sorted({json.dumps(r, sort_keys=True) for r in math_requests(app)} - set(RENDERED))
+    if not keys:
+        return
+    server = katex.KaTeXServer.katex_server
+    size = server.LENGTH_STRUCT
+    blob = b"".join(size.pack(len(k.encode())) + k.encode() for k in keys)
+    server.sock.settimeout(STARTUP_TIMEOUT + katex.RENDER_TIMEOUT * len(keys))
+    server.sock.sendall(blob)
+    for key in keys:
+        (length,) = size.unpack(receive(server.sock, size.size))
+        RENDERED[key] = json.loads(receive(server.sock, length).decode("utf-8"))
+
+
+def cached(render):
+    """sphinxcontrib-katex's ``render_latex``, answering from :data:`RENDERED` when it can."""
+
+    def render_latex(latex: str, options: dict | None = None) -> str:
+        response = RENDERED.get(json.dumps(request(latex, options), sort_keys=True))
+        if response is None:
+            return render(latex, options)
+        if "html" in response:
+            return response["html"]
+        raise katex.KaTeXError(response.get("error", "Unknown response from KaTeX renderer"))
+
+    render_latex.uncached = render
+    return render_latex
 
 
 def write_katex(app: Sphinx) -> None:
@@ -158,4 +231,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", write_katex)
     app.connect("builder-inited", start_renderer, priority=600)  # after sphinxcontrib-katex's
     app.connect("html-page-context", drop_katex_css)
+    app.connect("write-started", prerender)
+    if not hasattr(katex.render_latex, "uncached"):  # the HTML visitors call it by this name
+        katex.render_latex = cached(katex.render_latex)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": False}

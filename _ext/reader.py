@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -105,10 +106,42 @@ def build_wheel(root: Path, target: Path) -> Path:
         command += ["--no-index", "--quiet", "-w", str(dist), str(copy)]
         subprocess.run(command, check=True, env=env, capture_output=True)
         (wheel,) = dist.glob("*.whl")
-        target.mkdir(parents=True, exist_ok=True)
-        for old in target.glob("*.whl"):
-            old.unlink()
-        return Path(shutil.copy2(wheel, target / wheel.name))
+        return place_wheel(wheel, target)
+
+
+def place_wheel(wheel: Path, target: Path) -> Path:
+    """Copy `wheel` into ``target`` as its only wheel; return the copy's path."""
+    target.mkdir(parents=True, exist_ok=True)
+    for old in target.glob("*.whl"):
+        old.unlink()
+    return Path(shutil.copy2(wheel, target / wheel.name))
+
+
+def start_wheel(app: Sphinx) -> None:
+    """Start building the wheel (``pip wheel``, a few seconds) in the background as the build
+    begins: it needs only the package's sources, so it runs while the chapters execute;
+    :func:`finish_wheel` waits for it."""
+    if app.builder.name != "html" or not has_package(app):
+        return
+    staging = Path(tempfile.mkdtemp(prefix="descent-wheel-"))
+    pool = ThreadPoolExecutor(1)
+    app._descent_wheel = (pool.submit(build_wheel, Path(app.srcdir), staging), staging)
+    pool.shutdown(wait=False)
+
+
+def finish_wheel(app: Sphinx, target: Path | None) -> Path | None:
+    """The wheel :func:`start_wheel` built, copied into `target` (None: only wait for it and
+    clean up); built now if none was started. Raises what the build raised."""
+    started = getattr(app, "_descent_wheel", None)
+    if started is None:
+        return None if target is None else build_wheel(Path(app.srcdir), target)
+    app._descent_wheel = None
+    future, staging = started
+    try:
+        wheel = future.result()
+        return None if target is None else place_wheel(wheel, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # --- the install cell -------------------------------------------------------------------------
@@ -300,12 +333,13 @@ def reader_notebook(app: Sphinx, docname: str, wheel: Path) -> nbformat.Notebook
 def write_reader_notebooks(app: Sphinx, exception: Exception | None) -> None:
     """Build the wheel, then every chapter's reader notebook, into the site and the branch tree."""
     if exception is not None or app.builder.name != "html":  # the site, not make pdf's page
+        finish_wheel(app, None)
         return
     if not has_package(app):
         logger.info("reader: no pyproject.toml in %s, no reader notebooks", app.srcdir)
         return
     out = Path(app.outdir)
-    wheel = build_wheel(Path(app.srcdir), out / WHEELS)
+    wheel = finish_wheel(app, out / WHEELS)
     branch = branch_folder(app)
     shutil.rmtree(branch, ignore_errors=True)
     for docname in sorted(app.env.found_docs):
@@ -378,5 +412,6 @@ def point_buttons(app: Sphinx, pagename: str, templatename, context: dict, doctr
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", point_buttons, priority=502)  # after the theme's (501)
+    app.connect("builder-inited", start_wheel)
     app.connect("build-finished", write_reader_notebooks)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

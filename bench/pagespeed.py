@@ -3,7 +3,8 @@ on every page beside a default Jupyter Book.
 
 - the reference: commit :data:`REFERENCE` (the book before its cold build was halved), taken
   with ``git archive`` into ``_build/bench/reference`` and built from empty in the same run, in
-  the same environment, with its own ``src`` on ``PYTHONPATH``;
+  the same environment, with its own ``src`` on ``PYTHONPATH`` (and, beside it, the pins of its
+  ``requirements.txt`` that the environment lacks, such as the MathJax extension it used);
 - the default book: ``jupyter-book create`` of the installed Jupyter Book, built the same way;
 - Lighthouse (``lighthouse.py``) on every page of our cold build and of the default book.
 """
@@ -17,7 +18,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
 
 import lighthouse
 from builds import BENCH, EXTRA_ENV, ROOT, Build, build
@@ -46,40 +50,46 @@ def extract_commit(commit: str, target: Path) -> Path:
     return target
 
 
-def pins(constraints: Path) -> set[str]:
-    """The ``name==version`` lines of a pip constraints file, names normalised (PEP 503)."""
-    found = set()
-    for line in constraints.read_text(encoding="utf-8").splitlines():
-        pin = line.split("#", 1)[0].strip()
-        if "==" in pin:
-            name, version = pin.split("==", 1)
-            found.add(f"{re.sub(r'[-_.]+', '-', name).lower()}=={version.strip()}")
-    return found
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)", re.M)
 
 
-def own_packages(source: Path, target: Path) -> list[str]:
-    """Install into `target` (``pip install --target --no-deps``) the pins of the reference's
-    ``constraints.txt`` that this environment's lacks (e.g. 4ab4708's ``sphinx-mathjax-offline``,
-    since replaced by KaTeX), so the reference builds with its own extensions; every other package
-    is the same version in both. Returns the pins installed."""
-    missing = sorted(pins(source / "constraints.txt") - pins(ROOT / "constraints.txt"))
-    shutil.rmtree(target, ignore_errors=True)
-    if missing:
-        pip = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target"]
-        subprocess.run([*pip, str(target), *missing], check=True, capture_output=True)
+def missing_pins(requirements: str) -> list[str]:
+    """The ``name==version`` pins of a requirements file that the running environment does not
+    satisfy (absent, or another version; ``2.13.0+cpu`` satisfies ``==2.13.0``), in file order."""
+    missing = []
+    for name, wanted in PIN.findall(requirements):
+        try:
+            if SpecifierSet(f"=={wanted}").contains(version(name), prereleases=True):
+                continue
+        except PackageNotFoundError:
+            pass
+        missing.append(f"{name}=={wanted}")
     return missing
 
 
+def reference_packages(source: Path, target: Path) -> Path | None:
+    """Install what the reference's ``requirements.txt`` pins and this environment lacks into
+    `target` (``pip install --no-deps --target``; emptied first), for its ``PYTHONPATH``;
+    None if nothing is missing. The shared environment itself is left alone."""
+    pins = missing_pins((source / "requirements.txt").read_text(encoding="utf-8"))
+    shutil.rmtree(target, ignore_errors=True)
+    if not pins:
+        return None
+    say(f"installing the reference's {', '.join(pins)} into {target}")
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    subprocess.run([*command, "--target", str(target), *pins], check=True)
+    return target
+
+
 def reference_builds(runs: int, commit: str = REFERENCE) -> list[Build]:
-    """`runs` cold builds of `commit` (each from an empty output folder), its own ``src`` and its
-    own extra packages (:func:`own_packages`) first on ``PYTHONPATH``, its commit as
-    ``GITHUB_SHA``."""
+    """`runs` cold builds of `commit` (each from an empty output folder), its own ``src`` first
+    on ``PYTHONPATH``, then the packages it pins that this environment lacks, and its commit
+    as ``GITHUB_SHA``."""
     source = extract_commit(commit, REFERENCE_DIR / "src-tree")
-    extra = REFERENCE_DIR / "site-packages"
-    say(f"reference {commit}: its own pins installed beside ours: {own_packages(source, extra)}")
+    extra = reference_packages(source, REFERENCE_DIR / "packages")
+    path = [str(source / "src"), *([str(extra)] if extra else [])]
     saved = dict(EXTRA_ENV)
-    path = os.pathsep.join([str(source / "src"), str(extra)])
-    EXTRA_ENV.update(PYTHONPATH=path, GITHUB_SHA=commit)
+    EXTRA_ENV.update(PYTHONPATH=os.pathsep.join(path), GITHUB_SHA=commit)
     try:
         done = []
         for i in range(runs):

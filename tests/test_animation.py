@@ -283,6 +283,23 @@ def test_frames_do_not_depend_on_the_rcparams_when_shown(data, run):
 
 
 @pytest.mark.parametrize("builder", [animate_line, animate_panels])
+def test_every_frame_is_drawn_once(data, run, builder, monkeypatch):
+    """One figure draw to lay out the first frame, then one per frame: a frozen layout has no
+    layout engine left, so ``savefig`` does not draw each frame a second time to lay it out
+    (a placeholder engine made it; the cold build spent a third of its animation time so)."""
+    from matplotlib.figure import Figure
+
+    x, y = data
+    anim = builder(x, y, run, max_frames=6, **SMALL)
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, r: draws.append(fig) or original(fig, r))
+    assert anim.frame_count == 6 and len(anim.encoded_frames) == 6
+    assert len(draws) == 1 + 6
+    assert anim.figure.get_layout_engine() is None, "the layout stays frozen after rendering"
+
+
+@pytest.mark.parametrize("builder", [animate_line, animate_panels])
 def test_a_history_that_requires_grad_is_animated_by_its_values(data, builder):
     """A reader's own record of a loop, without .detach(), animates exactly like the detached
     record (it used to fail inside torch: "Can't call numpy() on Tensor that requires grad")."""

@@ -10,6 +10,7 @@ import base64
 import gzip
 import json
 import statistics
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -347,21 +348,22 @@ def test_cold_build_against_the_reference_and_lighthouse_budgets() -> None:
     assert verdicts(facts(lighthouse=None, cold_reference=None))[-3:] == [False, False, False]
 
 
-def test_reference_pins_beside_ours_are_the_ones_this_environment_lacks(tmp_path: Path) -> None:
-    """The reference commit builds with its own extensions: its pins that ours lack (e.g.
-    4ab4708's sphinx-mathjax-offline, since replaced by KaTeX) are what the bench adds."""
+def test_the_reference_gets_only_the_pins_this_environment_lacks() -> None:
+    """The reference commit pinned sphinx-mathjax-offline, which this environment no longer has:
+    its build stopped at "Could not import extension" until bench installed that pin beside it."""
     import pagespeed
 
-    theirs = tmp_path / "constraints.txt"
-    theirs.write_text("Sphinx_MathJax.Offline==0.0.2  # theirs\nnumpy==2.3.5\n# x==1\n")
-    assert pagespeed.pins(theirs) == {"sphinx-mathjax-offline==0.0.2", "numpy==2.3.5"}
-    source = tmp_path / "reference"
-    source.mkdir()
-    (source / "constraints.txt").write_text(theirs.read_text())
-    ours = pagespeed.pins(harness.ROOT / "constraints.txt")
-    assert "sphinx-mathjax-offline==0.0.2" not in ours
-    lacking = pagespeed.pins(theirs) - ours
-    assert lacking == {"sphinx-mathjax-offline==0.0.2"} | ({"numpy==2.3.5"} - ours)
+    installed = f"sphinx=={version('sphinx')}"
+    public = f"torch=={version('torch').split('+')[0]}"  # the CPU build: 2.13.0+cpu
+    requirements = (
+        f"# pins\n{installed}  # installed at this version\n{public}\n"
+        "sphinx-mathjax-offline==0.0.2\n"
+        "numpy==0.0.1 ; python_version >= '3.10'\n-e .\n"
+    )
+    assert pagespeed.missing_pins(requirements) == [
+        "sphinx-mathjax-offline==0.0.2",
+        "numpy==0.0.1",
+    ]
 
 
 def test_the_reference_source_is_not_where_its_build_goes() -> None:

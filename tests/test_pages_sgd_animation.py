@@ -389,8 +389,8 @@ def test_each_animation_has_a_caption_and_text_alternative_and_is_referenced(htm
 
 
 def test_animation_quirk_outputs(html_root, data):
-    """The notes' animation prints nothing; the fixed one prints 11 lines, step 0 twice, each
-    loss one step behind its label; with init_func, one call per frame."""
+    """The notes' animation prints nothing; the fixed one, played, prints 11 lines, step 0
+    twice, each loss one step behind its label; with init_func, one call per frame."""
     x, y = data
     texts = outputs(html_root, "animation")
     assert "[0, 0, 1, 2, 3, 4]" in texts and "[0, 1, 2, 3, 4]" in texts
@@ -399,7 +399,9 @@ def test_animation_quirk_outputs(html_root, data):
     assert notes.splitlines()[1] == (
         f"tensor([{float(run.final[0]):.4f}, {float(run.final[1]):.4f}], requires_grad=True)"
     ), "the notes' animation takes 101 steps and prints nothing"
-    fixed = next(t for t in texts if t.startswith("step 0:")).splitlines()
+    # printed while the played animation's frames were drawn: its cell's stream output
+    streams = [o.get_text().strip() for o in article(html_root, "animation").select("div.stream")]
+    fixed = next(t for t in streams if t.startswith("step 0:")).splitlines()
     losses = run.losses
     expected = [f"step 0: loss {float(losses[0]):.4f}"] + [
         f"step {s}: loss {float(losses[s + 1]):.4f}" for s in range(0, 100, 10)

@@ -37,6 +37,12 @@ __all__ = ["JsAnimation", "frame_indices"]
 
 T = TypeVar("T")
 
+_NO_LAYOUT = {"figure.autolayout": False, "figure.constrained_layout.use": False}
+"""rcParams under which ``Figure.set_layout_engine(None)`` removes the layout engine.
+
+``set_layout_engine("none")`` would leave a placeholder engine, and ``savefig`` lays out (a
+whole draw without rendering) before it draws any figure that has an engine."""
+
 
 def _in_own_rc(method: Callable[..., T]) -> Callable[..., T]:
     """Run a `JsAnimation` method under the rcParams that were active when it was made.
@@ -139,7 +145,10 @@ class JsAnimation:
         if not self._layout_frozen:
             self.draw(self.keys[0])
             self.figure.canvas.draw()
-            self.figure.set_layout_engine("none")
+            # No layout engine at all (see _NO_LAYOUT): `savefig` would otherwise draw every
+            # frame twice, once without rendering to lay it out.
+            with mpl.rc_context(_NO_LAYOUT):
+                self.figure.set_layout_engine(None)
             self._layout_frozen = True
         return ()
 
@@ -156,7 +165,10 @@ class JsAnimation:
                 repeat=True,
                 cache_frame_data=False,
             )
-            self._rendering = render(animation)
+            # A frozen layout stays frozen: `savefig` puts the figure's engine back after
+            # each frame with `set_layout_engine`, which turns None into the rcParams' engine.
+            with mpl.rc_context(_NO_LAYOUT if self._animation is None else {}):
+                self._rendering = render(animation)
             if self._labels is not None and len(self._labels) != len(self._rendering.frames):
                 raise ValueError(
                     f"labels: {len(self._labels)} given, for {len(self._rendering.frames)} frames"
