@@ -1,0 +1,73 @@
+"""Sphinx extension: no script holds up a page's first paint.
+
+Every page's ``<head>`` loads the theme's and the extensions' scripts synchronously (Sphinx's
+``doctools.js``, sphinx-copybutton's, sphinx-togglebutton's, sphinx-design's, sphinx-book-theme's):
+the browser stops parsing at each until it is fetched and run, so on a slow phone the text waits
+for them. And pydata-sphinx-theme loads Sphinx's search (``searchtools.js``, ``language_data.js``
+and the whole ``searchindex.js``) on every page for its search-as-you-type dialog, which this book
+does not turn on (theme option ``search_as_you_type``): the dialog then sends the query to
+``search.html``, the only page that uses them. This extension
+
+1. loads every external script of the page ``defer``: fetched in parallel, run in document order
+   once the page is parsed, before ``DOMContentLoaded`` (which each of them waits for anyway);
+   ``documentation_options.js`` alone stays synchronous, because the inline scripts after it in
+   the ``<head>`` (``DOCUMENTATION_OPTIONS.pagename = …``) run during parsing and need it;
+2. drops the three search scripts from every page but ``search.html`` when search-as-you-type
+   is off (``templates/layout.html`` filters the theme's ``extrahead`` block).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from markupsafe import Markup
+from sphinx.application import Sphinx
+from sphinx.builders.html._assets import _JavaScript
+
+# Scripts that inline scripts in the <head> use while the page is parsed: never deferred.
+SYNCHRONOUS = {"_static/documentation_options.js"}
+SEARCH_SCRIPT = re.compile(
+    r'\s*<script src="[^"]*(_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
+    r"</script>"
+)
+
+
+def deferred(script: object) -> object:
+    """`script` (a page's ``script_files`` entry) loaded ``defer``, if it is an external file
+    that may wait; otherwise `script` itself (inline scripts, :data:`SYNCHRONOUS`, ``async``)."""
+    if not isinstance(script, _JavaScript) or not script.filename:
+        return script
+    attributes = dict(script.attributes)
+    if os.fspath(script.filename) in SYNCHRONOUS or "async" in attributes or "defer" in attributes:
+        return script
+    if attributes.get("type") == "module":  # modules are deferred already
+        return script
+    return _JavaScript(script.filename, priority=script.priority, **attributes, defer="defer")
+
+
+def defer_scripts(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
+    """The page's scripts, deferred (see :func:`deferred`)."""
+    if app.builder.format != "html" or "script_files" not in context:
+        return
+    context["script_files"] = [deferred(script) for script in context["script_files"]]
+
+
+def without_search_scripts(html: str, search_as_you_type: object) -> Markup:
+    """`html` (the theme's ``extrahead`` block) without Sphinx's search scripts, unless the
+    search dialog searches as you type."""
+    if str(search_as_you_type).lower() in {"true", "1", "yes"}:
+        return Markup(html)
+    return Markup(SEARCH_SCRIPT.sub("", str(html)))
+
+
+def add_template_filter(app: Sphinx) -> None:
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["without_search_scripts"] = without_search_scripts
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", add_template_filter)
+    app.connect("html-page-context", defer_scripts, priority=950)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
