@@ -12,25 +12,81 @@ does not turn on (theme option ``search_as_you_type``): the dialog then sends th
    once the page is parsed, before ``DOMContentLoaded`` (which each of them waits for anyway);
    ``documentation_options.js`` alone stays synchronous, because the inline scripts after it in
    the ``<head>`` (``DOCUMENTATION_OPTIONS.pagename = …``) run during parsing and need it;
+   ``search.html`` keeps them all synchronous: its template loads the search scripts after
+   them, synchronously, and ``searchtools.js`` calls ``doctools.js``'s ``_ready`` as it runs;
 2. drops the three search scripts from every page but ``search.html`` when search-as-you-type
-   is off (``templates/layout.html`` filters the theme's ``extrahead`` block).
+   is off (``templates/layout.html`` filters the theme's ``extrahead`` block);
+3. gives each image of the page's body from ``_images/`` (the plots) its ``width`` and
+   ``height`` (the PNG's pixels, the size it is shown at unless the column is narrower; with
+   ``_static/images.css``'s ``height: auto`` it then keeps its aspect ratio), so the browser
+   reserves its place before it arrives, and loads every one but the first ``loading="lazy"``: the
+   plots below the fold no longer share the slow network with the text and the first plot.
+   (Chromium loads lazy images before it prints.)
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 from markupsafe import Markup
+from PIL import Image
 from sphinx.application import Sphinx
 from sphinx.builders.html._assets import _JavaScript
 
+# Templates that load scripts of their own, synchronously, after the page's: nothing deferred.
+SYNCHRONOUS_TEMPLATES = {"search.html"}
 # Scripts that inline scripts in the <head> use while the page is parsed: never deferred.
 SYNCHRONOUS = {"_static/documentation_options.js"}
 SEARCH_SCRIPT = re.compile(
     r'\s*<script src="[^"]*(_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
     r"</script>"
 )
+
+
+IMG = re.compile(r"<img\b[^>]*>")  # docutils escapes ">" in attribute values
+SRC = re.compile(r'\ssrc="([^"]*_images/[^"]+)"')
+
+
+def sized_images(body: str, image_file: Callable[[str], Path]) -> str:
+    """`body` (a page's HTML) with each ``_images/`` image that has no ``width`` or ``loading``
+    given its pixel ``width`` and ``height``, and every such image after the first
+    ``loading="lazy"``. `image_file` maps an image's ``src`` to the file it is copied from."""
+    seen = 0
+
+    def size(match: re.Match) -> str:
+        nonlocal seen
+        tag = match[0]
+        src = SRC.search(tag)
+        if not src or re.search(r"\s(width|loading)=", tag):
+            return tag
+        with Image.open(image_file(html.unescape(src[1]))) as image:
+            width, height = image.size
+        seen += 1
+        lazy = ' loading="lazy"' if seen > 1 else ""
+        end = " />" if tag.endswith("/>") else ">"
+        return f'{tag[: -len(end)]} width="{width}" height="{height}"{lazy}{end}'
+
+    return IMG.sub(size, body)
+
+
+def size_images(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
+    """The page's plots sized and, after the first, lazy (see :func:`sized_images`)."""
+    if app.builder.name != "html" or not context.get("body"):
+        return
+    # Sphinx copies the images after it writes the pages: read them where they come from.
+    sources = {name: source for source, name in app.builder.images.items()}
+
+    def image_file(src: str) -> Path:
+        name = src.rsplit("_images/", 1)[1]
+        if name not in sources:
+            raise FileNotFoundError(f"{pagename}: image {src} is not one Sphinx copies")
+        return Path(app.srcdir, sources[name])
+
+    context["body"] = sized_images(context["body"], image_file)
 
 
 def deferred(script: object) -> object:
@@ -49,6 +105,8 @@ def deferred(script: object) -> object:
 def defer_scripts(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
     """The page's scripts, deferred (see :func:`deferred`)."""
     if app.builder.format != "html" or "script_files" not in context:
+        return
+    if templatename in SYNCHRONOUS_TEMPLATES:
         return
     context["script_files"] = [deferred(script) for script in context["script_files"]]
 
@@ -70,4 +128,5 @@ def add_template_filter(app: Sphinx) -> None:
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", add_template_filter)
     app.connect("html-page-context", defer_scripts, priority=950)
+    app.connect("html-page-context", size_images, priority=950)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -194,6 +194,14 @@ def test_every_file_is_referenced_or_an_entry_point(site_root: Path) -> None:
     assert not list(site_root.rglob("*.map")), "a source map is still in the site"
 
 
+def test_index_names_the_site_icon(site_root: Path) -> None:
+    """``index.html`` links the site's icon, so the browser does not ask the host's
+    ``/favicon.ico`` (outside the site: a 404, a console error) before it redirects."""
+    icon = soup_of(site_root / "index.html").find("link", rel="icon")
+    assert icon is not None, "index.html has no <link rel=icon>"
+    assert (site_root / icon["href"]).is_file(), icon["href"]
+
+
 def test_index_leads_to_the_intro(site_root: Path) -> None:
     """``index.html`` (the site's root URL) redirects to the book's root page."""
     root_doc = yaml.safe_load((ROOT / "_toc.yml").read_text())["root"] + ".html"
