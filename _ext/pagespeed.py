@@ -22,6 +22,9 @@ does not turn on (theme option ``search_as_you_type``): the dialog then sends th
    reserves its place before it arrives, and loads every one but the first ``loading="lazy"``: the
    plots below the fold no longer share the slow network with the text and the first plot.
    (Chromium loads lazy images before it prints.)
+4. links sphinx-design's stylesheet (55 kB) and tab script only on the pages that use one of
+   its components (an element with an ``sd-…`` class): Jupyter Book turns the extension on for
+   every book, and this one uses none of it so far.
 """
 
 from __future__ import annotations
@@ -111,6 +114,36 @@ def defer_scripts(app: Sphinx, pagename: str, templatename, context: dict, doctr
     context["script_files"] = [deferred(script) for script in context["script_files"]]
 
 
+# Assets of extensions, and the pattern of a page body that uses the extension.
+PAGE_ASSETS = {
+    "sphinx-design": (
+        {"sphinx-design.min.css", "design-tabs.js"},
+        re.compile(r'class="([^"]*\s)?sd-'),
+    ),
+}
+
+
+def unused_assets(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
+    """Drop from the page the assets of :data:`PAGE_ASSETS` whose extension its body does not
+    use."""
+    if app.builder.format != "html":
+        return
+    body = context.get("body") or ""
+    unused = set()
+    for files, used in PAGE_ASSETS.values():
+        if not used.search(body):
+            unused |= files
+    for key in ("css_files", "script_files"):
+        if key in context:
+            context[key] = [a for a in context[key] if asset_name(a) not in unused]
+
+
+def asset_name(asset: object) -> str:
+    """The file name (no folder) of a ``css_files``/``script_files`` entry; "" if inline."""
+    filename = getattr(asset, "filename", asset)
+    return os.path.basename(os.fspath(filename)) if filename else ""
+
+
 def without_search_scripts(html: str, search_as_you_type: object) -> Markup:
     """`html` (the theme's ``extrahead`` block) without Sphinx's search scripts, unless the
     search dialog searches as you type."""
@@ -129,4 +162,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", add_template_filter)
     app.connect("html-page-context", defer_scripts, priority=950)
     app.connect("html-page-context", size_images, priority=950)
+    app.connect("html-page-context", unused_assets, priority=950)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,9 +6,10 @@
    :data:`DESCRIPTIONS`; any other page without one gets its title and the book's.
 2. The site's ``index.html``, which Jupyter Book writes as a bare ``<meta http-equiv="Refresh">``
    line (no doctype: browsers render it in quirks mode), is rewritten as a whole HTML page with
-   the same redirect, a title, a description, the site's icon and a link to follow. (Without
-   an icon link the browser asks the host's ``/favicon.ico``, outside the site: a 404 that, if
-   it lands before the redirect, is a console error, Lighthouse's best practices 96.)
+   the same redirect, a title, a description, an empty icon and a link to follow. (Without an
+   icon link the browser asks the host's ``/favicon.ico``, outside the site: a 404 that, if it
+   lands before the redirect, is a console error, Lighthouse's best practices 96; the site's
+   own icon would be a request the redirect aborts. ``data:,`` asks nothing.)
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ REDIRECT = """<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{project}</title>
-<meta name="description" content="{description}">{icon}
+<meta name="description" content="{description}">
+<link rel="icon" href="data:,">
 <meta http-equiv="Refresh" content="0; url={target}">
 </head>
 <body>
@@ -58,16 +60,6 @@ def describe(app: Sphinx, pagename: str, templatename, context: dict, doctree) -
     )
 
 
-def icon_link(app: Sphinx) -> str:
-    """The ``<link rel="icon">`` of the site's favicon (``html_favicon``), relative to the
-    site's root, or nothing when the book has none."""
-    favicon = app.config.html_favicon
-    if not favicon:
-        return ""
-    href = favicon if "://" in favicon else f"_static/{Path(favicon).name}"
-    return f'\n<link rel="icon" href="{html.escape(href)}">'
-
-
 def redirect_page(app: Sphinx, exception: Exception | None) -> None:
     """Rewrite Jupyter Book's one-line ``index.html`` redirect as a whole page."""
     if exception or app.builder.name != "html":
@@ -87,7 +79,6 @@ def redirect_page(app: Sphinx, exception: Exception | None) -> None:
             language=html.escape(app.config.language or "en"),
             project=project,
             description=description,
-            icon=icon_link(app),
             target=html.escape(target),
         ),
         encoding="utf-8",

@@ -16,7 +16,7 @@ from sphinx.builders.html._assets import _JavaScript
 from conftest import ROOT, soup_of
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from pagespeed import deferred, sized_images, without_search_scripts
+from pagespeed import deferred, sized_images, unused_assets, without_search_scripts
 
 
 def test_external_scripts_are_deferred_but_documentation_options() -> None:
@@ -86,3 +86,42 @@ def test_built_plots_are_sized_and_lazy_after_the_first(site_root: Path, nb_doc:
         with Image.open((site_root / nb_doc).parent / img["src"]) as image:
             assert (int(img["width"]), int(img["height"])) == image.size, img["src"]
     assert [img.get("loading") for img in images] == [None, *["lazy"] * len(images)][: len(images)]
+
+
+class FakeBuilder:
+    format = "html"
+
+
+class FakeApp:
+    builder = FakeBuilder()
+
+
+@pytest.mark.parametrize(
+    ("body", "kept"),
+    [
+        ("<p>No component.</p>", ["theme.css", "doctools.js", None]),
+        (
+            '<div class="sd-tab-set docutils">tabs</div>',
+            ["theme.css", "sphinx-design.min.css", "doctools.js", "design-tabs.js", None],
+        ),
+        (
+            '<div class="docutils sd-card">card</div>',
+            ["theme.css", "sphinx-design.min.css", "doctools.js", "design-tabs.js", None],
+        ),
+    ],
+)
+def test_sphinx_design_assets_only_where_a_component_is(body: str, kept: list) -> None:
+    context = {
+        "body": body,
+        "css_files": [_JavaScript(f"_static/{n}") for n in ("theme.css", "sphinx-design.min.css")],
+        "script_files": [
+            _JavaScript("_static/doctools.js"),
+            _JavaScript("_static/design-tabs.js", defer="defer"),
+            _JavaScript(None, body="let x = 1;"),
+        ],
+    }
+    unused_assets(FakeApp(), "page", "page.html", context, None)
+    names = [
+        a.filename and Path(a.filename).name for a in context["css_files"] + context["script_files"]
+    ]
+    assert names == kept

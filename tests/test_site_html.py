@@ -194,12 +194,13 @@ def test_every_file_is_referenced_or_an_entry_point(site_root: Path) -> None:
     assert not list(site_root.rglob("*.map")), "a source map is still in the site"
 
 
-def test_index_names_the_site_icon(site_root: Path) -> None:
-    """``index.html`` links the site's icon, so the browser does not ask the host's
-    ``/favicon.ico`` (outside the site: a 404, a console error) before it redirects."""
+def test_index_asks_for_no_icon(site_root: Path) -> None:
+    """``index.html`` names an empty icon, so the browser asks neither the host's
+    ``/favicon.ico`` (outside the site: a 404, a console error) nor the site's icon (a request
+    the redirect aborts) before it redirects."""
     icon = soup_of(site_root / "index.html").find("link", rel="icon")
     assert icon is not None, "index.html has no <link rel=icon>"
-    assert (site_root / icon["href"]).is_file(), icon["href"]
+    assert icon["href"] == "data:,", icon
 
 
 def test_index_leads_to_the_intro(site_root: Path) -> None:
