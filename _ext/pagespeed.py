@@ -1,30 +1,27 @@
-"""Sphinx extension: no script holds up a page's first paint.
+"""Sphinx extension: pages that carry less before their text can show.
 
-Every page's ``<head>`` loads the theme's and the extensions' scripts synchronously (Sphinx's
-``doctools.js``, sphinx-copybutton's, sphinx-togglebutton's, sphinx-design's, sphinx-book-theme's):
-the browser stops parsing at each until it is fetched and run, so on a slow phone the text waits
-for them. And pydata-sphinx-theme loads Sphinx's search (``searchtools.js``, ``language_data.js``
-and the whole ``searchindex.js``) on every page for its search-as-you-type dialog, which this book
-does not turn on (theme option ``search_as_you_type``): the dialog then sends the query to
-``search.html``, the only page that uses them. This extension
+pydata-sphinx-theme loads Sphinx's search (``searchtools.js``, ``language_data.js`` and the whole
+``searchindex.js``, which grows with the book) synchronously in the ``<head>`` of every page, for
+its search-as-you-type dialog, which this book does not turn on (theme option
+``search_as_you_type``): the dialog then sends the query to ``search.html``, the only page that
+uses them. This extension
 
-1. loads every external script of the page ``defer``: fetched in parallel, run in document order
-   once the page is parsed, before ``DOMContentLoaded`` (which each of them waits for anyway);
-   ``documentation_options.js`` alone stays synchronous, because the inline scripts after it in
-   the ``<head>`` (``DOCUMENTATION_OPTIONS.pagename = …``) run during parsing and need it;
-   ``search.html`` keeps them all synchronous: its template loads the search scripts after
-   them, synchronously, and ``searchtools.js`` calls ``doctools.js``'s ``_ready`` as it runs;
-2. drops the three search scripts from every page but ``search.html`` when search-as-you-type
+1. drops the three search scripts from every page but ``search.html`` when search-as-you-type
    is off (``templates/layout.html`` filters the theme's ``extrahead`` block);
-3. gives each image of the page's body from ``_images/`` (the plots) its ``width`` and
+2. gives each image of the page's body from ``_images/`` (the plots) its ``width`` and
    ``height`` (the PNG's pixels, the size it is shown at unless the column is narrower; with
    ``_static/images.css``'s ``height: auto`` it then keeps its aspect ratio), so the browser
-   reserves its place before it arrives, and loads every one but the first ``loading="lazy"``: the
-   plots below the fold no longer share the slow network with the text and the first plot.
+   reserves its place before it arrives, and loads every one but the first ``loading="lazy"``:
+   the plots below the fold no longer share the slow network with the text and the first plot.
    (Chromium loads lazy images before it prints.)
-4. links sphinx-design's stylesheet (55 kB) and tab script only on the pages that use one of
+3. links sphinx-design's stylesheet (55 kB) and tab script only on the pages that use one of
    its components (an element with an ``sd-…`` class): Jupyter Book turns the extension on for
    every book, and this one uses none of it so far.
+
+Measured and not kept: loading the head's scripts ``defer`` brought the first paint earlier but
+moved the page's long parse-and-layout task after it, into Lighthouse's total blocking time
+(tensors: 88 synchronous, 73 deferred, in the same minutes); ``content-visibility: auto`` on the
+sections cut layout work but left axe unable to check their colour contrast (accessibility 96).
 """
 
 from __future__ import annotations
@@ -38,12 +35,7 @@ from pathlib import Path
 from markupsafe import Markup
 from PIL import Image
 from sphinx.application import Sphinx
-from sphinx.builders.html._assets import _JavaScript
 
-# Templates that load scripts of their own, synchronously, after the page's: nothing deferred.
-SYNCHRONOUS_TEMPLATES = {"search.html"}
-# Scripts that inline scripts in the <head> use while the page is parsed: never deferred.
-SYNCHRONOUS = {"_static/documentation_options.js"}
 SEARCH_SCRIPT = re.compile(
     r'\s*<script src="[^"]*(_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
     r"</script>"
@@ -92,28 +84,6 @@ def size_images(app: Sphinx, pagename: str, templatename, context: dict, doctree
     context["body"] = sized_images(context["body"], image_file)
 
 
-def deferred(script: object) -> object:
-    """`script` (a page's ``script_files`` entry) loaded ``defer``, if it is an external file
-    that may wait; otherwise `script` itself (inline scripts, :data:`SYNCHRONOUS`, ``async``)."""
-    if not isinstance(script, _JavaScript) or not script.filename:
-        return script
-    attributes = dict(script.attributes)
-    if os.fspath(script.filename) in SYNCHRONOUS or "async" in attributes or "defer" in attributes:
-        return script
-    if attributes.get("type") == "module":  # modules are deferred already
-        return script
-    return _JavaScript(script.filename, priority=script.priority, **attributes, defer="defer")
-
-
-def defer_scripts(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
-    """The page's scripts, deferred (see :func:`deferred`)."""
-    if app.builder.format != "html" or "script_files" not in context:
-        return
-    if templatename in SYNCHRONOUS_TEMPLATES:
-        return
-    context["script_files"] = [deferred(script) for script in context["script_files"]]
-
-
 # Assets of extensions, and the pattern of a page body that uses the extension.
 PAGE_ASSETS = {
     "sphinx-design": (
@@ -160,7 +130,6 @@ def add_template_filter(app: Sphinx) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("builder-inited", add_template_filter)
-    app.connect("html-page-context", defer_scripts, priority=950)
     app.connect("html-page-context", size_images, priority=950)
     app.connect("html-page-context", unused_assets, priority=950)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,5 +1,5 @@
-"""``_ext/pagespeed.py``: scripts deferred (but those inline scripts need while the page is
-parsed), Sphinx's search scripts only where search runs, plots sized and lazy after the first.
+"""``_ext/pagespeed.py``: Sphinx's search scripts only where search runs, plots sized and lazy
+after the first, sphinx-design's assets only where a component is.
 The built pages are checked in ``tests/test_site_html.py`` and in the browser
 (``tests/test_site_browser.py``: search, dark mode, copy buttons, toggles, players)."""
 
@@ -16,23 +16,7 @@ from sphinx.builders.html._assets import _JavaScript
 from conftest import ROOT, soup_of
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from pagespeed import deferred, sized_images, unused_assets, without_search_scripts
-
-
-def test_external_scripts_are_deferred_but_documentation_options() -> None:
-    script = deferred(_JavaScript("_static/doctools.js", priority=200))
-    assert script.attributes == {"defer": "defer"} and script.priority == 200
-    tabs = deferred(_JavaScript("_static/design-tabs.js", **{"data-sd-prefix": "x"}))
-    assert tabs.attributes == {"data-sd-prefix": "x", "defer": "defer"}
-    for kept in (
-        _JavaScript("_static/documentation_options.js"),  # inline scripts use it at once
-        _JavaScript(None, body="let x = 1;"),  # inline
-        _JavaScript("_static/a.js", **{"async": "async"}),
-        _JavaScript("_static/m.js", type="module"),
-        "_static/old-style.js",
-    ):
-        assert deferred(kept) is kept
-
+from pagespeed import sized_images, unused_assets, without_search_scripts
 
 HEAD = """
   <meta name="viewport" content="width=device-width, initial-scale=1"/>
