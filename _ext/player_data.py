@@ -11,10 +11,10 @@ lazily; ``player.js`` fetches the data once the page has loaded. The single page
 frames inline. The transformation itself is :func:`descent.player.datafile.move_data_out`.
 
 It works on the resolved doctree's raw HTML nodes (MyST-NB's ``text/html`` outputs), in the
-main process, before the page is written (``doctree-resolved``): safe under ``-j``. Once the
-build has finished, a file that no page of the site references any more (an incremental
-rebuild after an animation changed) is removed, so an incremental build leaves the same files
-as a clean one.
+main process, before the page is written (``doctree-resolved``): safe under ``-j``. A data file
+that no page references any more (an incremental rebuild after an animation changed) is removed
+with every other unreferenced file by ``_ext/sitefiles.py``, so an incremental build leaves the
+same files as a clean one.
 """
 
 from __future__ import annotations
@@ -56,25 +56,6 @@ def move_player_data(app: Sphinx, doctree: nodes.document, docname: str) -> None
         node[:] = [nodes.Text(html)]
 
 
-def remove_unreferenced(app: Sphinx, exception: Exception | None) -> None:
-    """Remove every file of the data folder that no page of the site references."""
-    if exception or app.builder.name != "html":
-        return
-    from descent.player.datafile import DATA_FOLDER, data_urls
-
-    folder = Path(app.outdir, DATA_FOLDER)
-    if not folder.is_dir():
-        return
-    used = set()
-    for page in Path(app.outdir).rglob("*.html"):
-        html = page.read_text("utf-8", errors="replace")
-        used.update((page.parent / url).resolve() for url in data_urls(html))
-    for path in folder.iterdir():
-        if path.resolve() not in used:
-            path.unlink()
-
-
 def setup(app: Sphinx) -> dict:
     app.connect("doctree-resolved", move_player_data)
-    app.connect("build-finished", remove_unreferenced)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

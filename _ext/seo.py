@@ -6,7 +6,10 @@
    :data:`DESCRIPTIONS`; any other page without one gets its title and the book's.
 2. The site's ``index.html``, which Jupyter Book writes as a bare ``<meta http-equiv="Refresh">``
    line (no doctype: browsers render it in quirks mode), is rewritten as a whole HTML page with
-   the same redirect, a title, a description and a link to follow.
+   the same redirect, a title, a description, an empty icon and a link to follow. (Without an
+   icon link the browser asks the host's ``/favicon.ico``, outside the site: a 404 that, if it
+   lands before the redirect, is a console error, Lighthouse's best practices 96; the site's
+   own icon would be a request the redirect aborts. ``data:,`` asks nothing.)
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ REDIRECT = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{project}</title>
 <meta name="description" content="{description}">
+<link rel="icon" href="data:,">
 <meta http-equiv="Refresh" content="0; url={target}">
 </head>
 <body>

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import re
+import sys
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -50,6 +51,9 @@ from sitechecks import (
     twin_problems,
     urls_in,
 )
+
+sys.path.insert(0, str(ROOT / "_ext"))
+from sitefiles import unreferenced_files
 
 # === the tests over the built site ============================================================
 
@@ -249,6 +253,27 @@ def test_the_pages_prefix_is_the_one_the_site_is_published_under() -> None:
     """The 404 page's prefix and the base URL agree (both say where Pages serves the book)."""
     prefix = CONFIG["sphinx"]["config"]["notfound_urls_prefix"]
     assert prefix == PREFIX, f"notfound_urls_prefix {prefix!r} but html.baseurl path {PREFIX!r}"
+
+
+def test_every_file_is_referenced_or_an_entry_point(site_root: Path) -> None:
+    """The site holds no file that no page references (_ext/sitefiles.py): no source maps, no
+    unused theme scripts, fonts or catalogues; the downloads and entry points stay."""
+    unused = [p.relative_to(site_root).as_posix() for p in unreferenced_files(site_root, BASEURL)]
+    assert not unused, "\n".join(unused)
+    for entry in ("objects.inv", "searchindex.js", "_static/documentation_options.js"):
+        assert (site_root / entry).is_file(), entry
+    assert list(site_root.glob("_sources/book/*.ipynb")), "no executed notebook to download"
+    assert list(site_root.glob("_static/wheels/*.whl")), "no wheel for the reader notebooks"
+    assert not list(site_root.rglob("*.map")), "a source map is still in the site"
+
+
+def test_index_asks_for_no_icon(site_root: Path) -> None:
+    """``index.html`` names an empty icon, so the browser asks neither the host's
+    ``/favicon.ico`` (outside the site: a 404, a console error) nor the site's icon (a request
+    the redirect aborts) before it redirects."""
+    icon = soup_of(site_root / "index.html").find("link", rel="icon")
+    assert icon is not None, "index.html has no <link rel=icon>"
+    assert icon["href"] == "data:,", icon
 
 
 def test_index_leads_to_the_intro(site_root: Path) -> None:
