@@ -20,6 +20,8 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 from PIL import Image
 
 from descent import codec
@@ -215,6 +217,40 @@ def test_a_pyplot_figure_is_closed_after_rendering():
     assert fig.number in plt.get_fignums()
     assert anim.frame_count == 3 and len(frames_of(anim.to_html())) == 3
     assert fig.number not in plt.get_fignums()
+
+
+def test_frames_are_encoded_in_order_beside_the_drawing():
+    """Frames are encoded on a worker thread while the next ones are drawn: the same bytes as
+    encoding them one after another on the caller's thread."""
+    fig = Figure(figsize=(2, 1), dpi=30)
+    (line,) = fig.add_subplot().plot([0, 30], [0, 0])
+    anim = JsAnimation(
+        fig,
+        lambda k: line.set_ydata([0, k]),
+        list(range(30)),
+        labels=[str(k) for k in range(30)],
+        alt="A line tilting.",
+    )
+    assert anim.encoded_frames == encode_frames(anim.rgba_frames)
+
+
+def test_an_encoding_error_stops_the_drawing_and_is_raised():
+    """The encoder's EmbedLimitError, raised on its thread, reaches the caller, and stops
+    the drawing a few frames after it (at the first segment of 20 frames, not at 60)."""
+    calls = []
+    fig = Figure(figsize=(2, 1), dpi=30)
+    (line,) = fig.add_subplot().plot([0, 60], [0, 0])
+
+    def update(i):
+        calls.append(i)
+        line.set_ydata([0, i])
+        return (line,)
+
+    with mpl.rc_context({"animation.embed_limit": 1e-4}):  # MB: ~100 bytes
+        ours = JsAnimation.of(FuncAnimation(fig, update, frames=range(60)), alt="Too big.")
+    with pytest.raises(codec.EmbedLimitError, match=r"animation\.embed_limit"):
+        ours.to_html()
+    assert codec.KEYFRAME_INTERVAL <= len(calls) < 40
 
 
 def test_save_html_writes_a_standalone_page(anim, page, tmp_path):

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import io
 import math
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,10 +127,60 @@ def render(animation: Animation) -> Rendering:
     limit, name = embed_limit()
     spool = FrameSpool()
     encoder = FrameEncoder(byte_limit=limit, limit_name=name, spool=spool)
-    grabber = FrameGrabber(encoder.add)
-    animation.save("descent-player.html", writer=grabber)
+    with _Background(encoder.add) as sink:
+        grabber = FrameGrabber(sink.put)
+        animation.save("descent-player.html", writer=grabber)
     frames = encoder.close()
     return Rendering(frames, grabber.size, spool, encoder.psnr, encoder.lossless, grabber.dpi)
+
+
+class _Background:
+    """Feed items, in order, to `consume` on one worker thread while the caller goes on.
+
+    Encoding a frame (zlib, PNG, numpy's sorts) mostly runs without the GIL, so it overlaps
+    the drawing of the next frame. ``put`` blocks while :data:`_QUEUED` items wait (memory
+    holds a few frames) and re-raises, at the next ``put`` or on leaving the ``with`` block,
+    whatever `consume` raised (the rest are then dropped). One thread, in order: the same
+    frames give the same bytes.
+    """
+
+    def __init__(self, consume: Callable[[np.ndarray], None]) -> None:
+        self._consume = consume
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="descent-encoder", daemon=True)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    self._consume(item)
+                except BaseException as error:  # re-raised in the caller
+                    self._error = error
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, item: np.ndarray) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def __enter__(self) -> _Background:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        if kind is None:
+            self._raise()
+
+
+_QUEUED = 3
+"""Frames drawn but not yet encoded, at most."""
+
+_DONE = object()
 
 
 class _PNGSource:
