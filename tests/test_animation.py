@@ -17,6 +17,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
@@ -367,15 +368,18 @@ def test_animate_lr_has_one_frame_per_learning_rate(data):
     assert explorer.frame_count == 3 and explorer.slider_label == "Learning rate"
     assert [label.endswith("diverged") for label in explorer.labels] == [False, False, True]
     assert f"{critical:.3g}" in explorer.alt and "diverge" in explorer.alt
+    # the run behind each frame, kept: the very run fit() gives at that rate
+    assert [run.lr for run in explorer.runs] == lrs
+    for run, lr in zip(explorer.runs, lrs, strict=True):
+        again = fit(x, y, A0, lr=lr, steps=10)
+        assert torch.equal(run.params, again.params) and run.diverged == again.diverged
     html = explorer.to_html()
     assert len(frames_of(html)) == 3
     label = BeautifulSoup(html, "html.parser").select_one("label.descent-slider-label")
     assert label.get_text(strip=True) == "Learning rate"
-    assert (
-        animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3, **SMALL)
-        .labels[-1]
-        .startswith("lr = 0.5 (3 of 3)")
-    )
+    thinned = animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3, **SMALL)
+    assert thinned.labels[-1].startswith("lr = 0.5 (3 of 3)")
+    assert [run.lr for run in thinned.runs] == pytest.approx([0.1, 0.3, 0.5])
 
 
 BAD_CALLS = [  # (error, the argument it must name, the call)
