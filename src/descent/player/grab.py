@@ -23,14 +23,18 @@ Source: ``matplotlib/animation.py`` (3.11): ``Animation.save``, ``AbstractMovieW
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import TypeVar
 
 import matplotlib as mpl
 import numpy as np
@@ -38,6 +42,9 @@ from matplotlib.animation import AbstractMovieWriter, Animation, HTMLWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..codec import EmbedLimitError, Frame, FrameEncoder, FrameSpool, on_white
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["FrameGrabber", "Rendering", "embed_limit", "matplotlib_jshtml", "render"]
 
@@ -232,7 +239,7 @@ def matplotlib_jshtml(rendering: Rendering, interval: float, default_mode: str =
     frames, only logging) is lifted, and :class:`~descent.codec.EmbedLimitError` is raised
     should its writer still stop.
     """
-    pngs = (_matplotlib_png(rgba, rendering.dpi) for rgba in rendering.spool)
+    pngs = _ahead(functools.partial(_matplotlib_png, dpi=rendering.dpi), rendering.spool)
     writer = _ReplayHTMLWriter(
         pngs,
         fps=1000 / interval,
@@ -250,6 +257,19 @@ def matplotlib_jshtml(rendering: Rendering, interval: float, default_mode: str =
         finally:
             writer.finish()
         return path.read_text()
+
+
+def _ahead(function: Callable[[T], R], items: Iterable[T], window: int = _QUEUED) -> Iterator[R]:
+    """``function(item)`` for each of `items`, in order, computed on two threads up to
+    `window` items ahead of the consumer (PNG encoding runs without the GIL)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="descent-png") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) > window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 class _SizeOnly:
