@@ -336,6 +336,27 @@ def test_every_frame_is_drawn_once(data, run, builder, monkeypatch):
     assert anim.figure.get_layout_engine() is None, "the layout stays frozen after rendering"
 
 
+@pytest.mark.parametrize("builder", [animate_line, animate_panels, animate_lr])
+def test_titles_and_axis_labels_kept_in_place_give_the_same_frames(data, run, builder, monkeypatch):
+    """Titles and axis labels stay where the first frame placed them (matplotlib would place
+    them again on every draw): every frame is the same, pixel for pixel, as when they are."""
+    from descent import animation
+
+    x, y = data
+    make = {
+        animate_lr: lambda: animate_lr(x, y, A0, [0.1, 0.5, 1.0, 3.0], 6, **SMALL),
+        animate_line: lambda: animate_line(x, y, run, **SMALL),
+        animate_panels: lambda: animate_panels(x, y, run, **SMALL),
+    }[builder]
+    kept = make()
+    frozen = kept.rgba_frames
+    assert all(not ax._autotitlepos for ax in kept.figure.axes), "titles kept in place"
+    monkeypatch.setattr(animation, "_freeze_placement", lambda figure: None)
+    placed_each_time = make()
+    assert np.array_equal(frozen, placed_each_time.rgba_frames)
+    assert all(ax._autotitlepos is not False for ax in placed_each_time.figure.axes)
+
+
 @pytest.mark.parametrize("builder", [animate_line, animate_panels])
 def test_a_history_that_requires_grad_is_animated_by_its_values(data, builder):
     """A reader's own record of a loop, without .detach(), animates exactly like the detached
