@@ -13,7 +13,8 @@ called once per frame, and what it drew is what is stored, compared and measured
 Frames are drawn on a ``FigureCanvasAgg`` of our own, attached for the rendering and the
 figure's own canvas put back afterwards: in matplotlib 3.11, ``plt.close(fig)`` replaces a
 pyplot figure's canvas by a bare ``FigureCanvasBase``, which cannot render. Each frame goes
-to a :class:`~descent.codec.FrameEncoder` as it is drawn (memory holds a few frames) and to a
+to a :class:`~descent.codec.FrameEncoder` as it is drawn, which encodes it on a worker thread
+while the next frame is drawn (in order; memory holds a few frames), and to a
 :class:`~descent.codec.FrameSpool` on disk, from which :func:`matplotlib_jshtml` builds
 matplotlib's own ``to_jshtml()`` player of the *same* frames, for comparison.
 
