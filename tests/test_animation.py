@@ -17,9 +17,12 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from bs4 import BeautifulSoup
 from hypothesis import given
 from hypothesis import strategies as st
+from matplotlib.animation import FuncAnimation
+from matplotlib.figure import Figure
 from PIL import Image
 
 from descent import codec
@@ -217,6 +220,40 @@ def test_a_pyplot_figure_is_closed_after_rendering():
     assert fig.number not in plt.get_fignums()
 
 
+def test_frames_are_encoded_in_order_beside_the_drawing():
+    """Frames are encoded on a worker thread while the next ones are drawn: the same bytes as
+    encoding them one after another on the caller's thread."""
+    fig = Figure(figsize=(2, 1), dpi=30)
+    (line,) = fig.add_subplot().plot([0, 30], [0, 0])
+    anim = JsAnimation(
+        fig,
+        lambda k: line.set_ydata([0, k]),
+        list(range(30)),
+        labels=[str(k) for k in range(30)],
+        alt="A line tilting.",
+    )
+    assert anim.encoded_frames == encode_frames(anim.rgba_frames)
+
+
+def test_an_encoding_error_stops_the_drawing_and_is_raised():
+    """The encoder's EmbedLimitError, raised on its thread, reaches the caller, and stops
+    the drawing a few frames after it (at the first segment of 20 frames, not at 60)."""
+    calls = []
+    fig = Figure(figsize=(2, 1), dpi=30)
+    (line,) = fig.add_subplot().plot([0, 60], [0, 0])
+
+    def update(i):
+        calls.append(i)
+        line.set_ydata([0, i])
+        return (line,)
+
+    with mpl.rc_context({"animation.embed_limit": 1e-4}):  # MB: ~100 bytes
+        ours = JsAnimation.of(FuncAnimation(fig, update, frames=range(60)), alt="Too big.")
+    with pytest.raises(codec.EmbedLimitError, match=r"animation\.embed_limit"):
+        ours.to_html()
+    assert codec.KEYFRAME_INTERVAL <= len(calls) < 40
+
+
 def test_save_html_writes_a_standalone_page(anim, page, tmp_path):
     path = anim.save_html(tmp_path / "player.html", title="A line <fit>")
     soup = BeautifulSoup(Path(path).read_text(encoding="utf-8"), "html.parser")
@@ -299,6 +336,27 @@ def test_every_frame_is_drawn_once(data, run, builder, monkeypatch):
     assert anim.figure.get_layout_engine() is None, "the layout stays frozen after rendering"
 
 
+@pytest.mark.parametrize("builder", [animate_line, animate_panels, animate_lr])
+def test_titles_and_axis_labels_kept_in_place_give_the_same_frames(data, run, builder, monkeypatch):
+    """Titles and axis labels stay where the first frame placed them (matplotlib would place
+    them again on every draw): every frame is the same, pixel for pixel, as when they are."""
+    from descent import animation
+
+    x, y = data
+    make = {
+        animate_lr: lambda: animate_lr(x, y, A0, [0.1, 0.5, 1.0, 3.0], 6, **SMALL),
+        animate_line: lambda: animate_line(x, y, run, **SMALL),
+        animate_panels: lambda: animate_panels(x, y, run, **SMALL),
+    }[builder]
+    kept = make()
+    frozen = kept.rgba_frames
+    assert all(not ax._autotitlepos for ax in kept.figure.axes), "titles kept in place"
+    monkeypatch.setattr(animation, "_freeze_placement", lambda figure: None)
+    placed_each_time = make()
+    assert np.array_equal(frozen, placed_each_time.rgba_frames)
+    assert all(ax._autotitlepos is not False for ax in placed_each_time.figure.axes)
+
+
 @pytest.mark.parametrize("builder", [animate_line, animate_panels])
 def test_a_history_that_requires_grad_is_animated_by_its_values(data, builder):
     """A reader's own record of a loop, without .detach(), animates exactly like the detached
@@ -331,15 +389,18 @@ def test_animate_lr_has_one_frame_per_learning_rate(data):
     assert explorer.frame_count == 3 and explorer.slider_label == "Learning rate"
     assert [label.endswith("diverged") for label in explorer.labels] == [False, False, True]
     assert f"{critical:.3g}" in explorer.alt and "diverge" in explorer.alt
+    # the run behind each frame, kept: the very run fit() gives at that rate
+    assert [run.lr for run in explorer.runs] == lrs
+    for run, lr in zip(explorer.runs, lrs, strict=True):
+        again = fit(x, y, A0, lr=lr, steps=10)
+        assert torch.equal(run.params, again.params) and run.diverged == again.diverged
     html = explorer.to_html()
     assert len(frames_of(html)) == 3
     label = BeautifulSoup(html, "html.parser").select_one("label.descent-slider-label")
     assert label.get_text(strip=True) == "Learning rate"
-    assert (
-        animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3, **SMALL)
-        .labels[-1]
-        .startswith("lr = 0.5 (3 of 3)")
-    )
+    thinned = animate_lr(x, y, A0, np.linspace(0.1, 0.5, 9), 5, max_frames=3, **SMALL)
+    assert thinned.labels[-1].startswith("lr = 0.5 (3 of 3)")
+    assert [run.lr for run in thinned.runs] == pytest.approx([0.1, 0.3, 0.5])
 
 
 BAD_CALLS = [  # (error, the argument it must name, the call)

@@ -221,6 +221,8 @@ def animate_lr(
     data, the loss curve of that run (log axis, the same range in every frame), and where
     ``lrs[k]`` lies against the critical lr ``2/λmax`` (dashed). Frames whose run diverged
     say so. More than `max_frames` rates are thinned evenly, keeping the first and last.
+    The animation's ``runs`` holds the :class:`~descent.train.History` behind each frame
+    (``runs[k].lr`` the rate of frame k), so they need not be computed again.
     """
     x, y = check_xy(x, y)
     a0 = as_pair(a0, "a0")
@@ -278,7 +280,7 @@ def animate_lr(
         f"lr = {lr:g} ({k + 1} of {len(chosen)})" + (", diverged" if r.diverged else "")
         for k, (lr, r) in enumerate(zip(chosen, runs, strict=True))
     ]
-    return JsAnimation(
+    animation = JsAnimation(
         figure,
         draw,
         range(len(chosen)),
@@ -287,6 +289,8 @@ def animate_lr(
         slider_label="Learning rate",
         interval=interval,
     )
+    animation.runs = runs
+    return animation
 
 
 def _draw_lr_axis(ax: Axes, lrs: Sequence[float], critical: float) -> None:

@@ -13,7 +13,8 @@ called once per frame, and what it drew is what is stored, compared and measured
 Frames are drawn on a ``FigureCanvasAgg`` of our own, attached for the rendering and the
 figure's own canvas put back afterwards: in matplotlib 3.11, ``plt.close(fig)`` replaces a
 pyplot figure's canvas by a bare ``FigureCanvasBase``, which cannot render. Each frame goes
-to a :class:`~descent.codec.FrameEncoder` as it is drawn (memory holds a few frames) and to a
+to a :class:`~descent.codec.FrameEncoder` as it is drawn, which encodes it on a worker thread
+while the next frame is drawn (in order; memory holds a few frames), and to a
 :class:`~descent.codec.FrameSpool` on disk, from which :func:`matplotlib_jshtml` builds
 matplotlib's own ``to_jshtml()`` player of the *same* frames, for comparison.
 
@@ -23,12 +24,18 @@ Source: ``matplotlib/animation.py`` (3.11): ``Animation.save``, ``AbstractMovieW
 
 from __future__ import annotations
 
+import functools
 import io
 import math
-from collections.abc import Callable, Iterator
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
+from typing import TypeVar
 
 import matplotlib as mpl
 import numpy as np
@@ -36,6 +43,9 @@ from matplotlib.animation import AbstractMovieWriter, Animation, HTMLWriter
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from ..codec import EmbedLimitError, Frame, FrameEncoder, FrameSpool, on_white
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 __all__ = ["FrameGrabber", "Rendering", "embed_limit", "matplotlib_jshtml", "render"]
 
@@ -125,10 +135,60 @@ def render(animation: Animation) -> Rendering:
     limit, name = embed_limit()
     spool = FrameSpool()
     encoder = FrameEncoder(byte_limit=limit, limit_name=name, spool=spool)
-    grabber = FrameGrabber(encoder.add)
-    animation.save("descent-player.html", writer=grabber)
+    with _Background(encoder.add) as sink:
+        grabber = FrameGrabber(sink.put)
+        animation.save("descent-player.html", writer=grabber)
     frames = encoder.close()
     return Rendering(frames, grabber.size, spool, encoder.psnr, encoder.lossless, grabber.dpi)
+
+
+class _Background:
+    """Feed items, in order, to `consume` on one worker thread while the caller goes on.
+
+    Encoding a frame (zlib, PNG, numpy's sorts) mostly runs without the GIL, so it overlaps
+    the drawing of the next frame. ``put`` blocks while :data:`_QUEUED` items wait (memory
+    holds a few frames) and re-raises, at the next ``put`` or on leaving the ``with`` block,
+    whatever `consume` raised (the rest are then dropped). One thread, in order: the same
+    frames give the same bytes.
+    """
+
+    def __init__(self, consume: Callable[[np.ndarray], None]) -> None:
+        self._consume = consume
+        self._queue: queue.Queue = queue.Queue(maxsize=_QUEUED)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="descent-encoder", daemon=True)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not _DONE:
+            if self._error is None:
+                try:
+                    self._consume(item)
+                except BaseException as error:  # re-raised in the caller
+                    self._error = error
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def put(self, item: np.ndarray) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def __enter__(self) -> _Background:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+        if kind is None:
+            self._raise()
+
+
+_QUEUED = 3
+"""Frames drawn but not yet encoded, at most."""
+
+_DONE = object()
 
 
 class _PNGSource:
@@ -180,7 +240,7 @@ def matplotlib_jshtml(rendering: Rendering, interval: float, default_mode: str =
     frames, only logging) is lifted, and :class:`~descent.codec.EmbedLimitError` is raised
     should its writer still stop.
     """
-    pngs = (_matplotlib_png(rgba, rendering.dpi) for rgba in rendering.spool)
+    pngs = _ahead(functools.partial(_matplotlib_png, dpi=rendering.dpi), rendering.spool)
     writer = _ReplayHTMLWriter(
         pngs,
         fps=1000 / interval,
@@ -198,6 +258,19 @@ def matplotlib_jshtml(rendering: Rendering, interval: float, default_mode: str =
         finally:
             writer.finish()
         return path.read_text()
+
+
+def _ahead(function: Callable[[T], R], items: Iterable[T], window: int = _QUEUED) -> Iterator[R]:
+    """``function(item)`` for each of `items`, in order, computed on two threads up to
+    `window` items ahead of the consumer (PNG encoding runs without the GIL)."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="descent-png") as pool:
+        pending: deque = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) > window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 class _SizeOnly:
