@@ -165,7 +165,8 @@ def contour(small: bool = False) -> FuncAnimation:
 
 
 def surface(small: bool = False) -> FuncAnimation:
-    """A shaded 3D surface turning (thousands of colours: the lossless path)."""
+    """A shaded 3D surface turning: ~45 000 colours a segment, which a palette of 127 still
+    keeps above 40 dB (``photo`` is the animation that takes the lossless path)."""
     fig, ax = _figure(small, subplot_kw={"projection": "3d"})
     xx, yy = np.meshgrid(np.linspace(-3, 3, 40), np.linspace(-3, 3, 40))
     ax.plot_surface(xx, yy, np.sin(np.hypot(xx, yy)), cmap="coolwarm")
@@ -174,6 +175,27 @@ def surface(small: bool = False) -> FuncAnimation:
     def update(i: int) -> tuple:
         ax.view_init(elev=30, azim=4 * i)
         return ()
+
+    return FuncAnimation(fig, update, frames=_count(small, 40), interval=80)
+
+
+def photo(small: bool = False) -> FuncAnimation:
+    """A photograph-like picture panning: an RGB image with a seeded fine texture (almost
+    every pixel its own colour), which no palette of 127 colours keeps at 40 dB, so every
+    segment takes the lossless path."""
+    fig, ax = _figure(small)
+    size = 64 if small else 256
+    yy, xx = np.mgrid[0:size, 0 : 2 * size] / size
+    base = np.stack([0.5 + 0.5 * np.sin(3 * xx + yy), 0.5 + 0.5 * np.cos(2 * yy), xx / 2], -1)
+    noise = np.random.default_rng(3).standard_normal(base.shape)
+    picture = np.clip(base + 0.08 * noise, 0, 1)
+    image = ax.imshow(picture[:, :size], interpolation="bilinear")
+    ax.set_axis_off()
+    plt.close(fig)
+
+    def update(i: int) -> tuple:
+        image.set_data(picture[:, 2 * i : 2 * i + size])
+        return (image,)
 
     return FuncAnimation(fig, update, frames=_count(small, 40), interval=80)
 
@@ -223,6 +245,7 @@ GALLERY: dict[str, Maker] = {
     "heatmap": heatmap,
     "contour": contour,
     "surface": surface,
+    "photo": photo,
     "transparent": transparent,
     "high_dpi": high_dpi,
     "long": long,

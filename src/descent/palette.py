@@ -30,6 +30,15 @@ _SAMPLE = 250_000
 # small enough that OpenBLAS computes it on one thread; from 2048 rows on it starts threads
 # whose spinning cost 5-10× the CPU time of the product itself
 _CHUNK = 1024
+# distinct colours in one frame above which a segment is first tested for the lossless path on
+# that frame alone (:func:`_hopeless`): 1.45× the most a whole segment of the gallery's
+# palette animations has (its 3D surface, ~45 000), and the 65 536 levels of 16 bits
+_MANY = 1 << 16
+# dB under `min_psnr` that a palette of the most colourful frame's own must lose before its
+# segment is stored lossless untried: a margin for the quantizer (median cut, 0.2 s on 130 000
+# colours where maximum coverage takes 13 s on a segment of them) doing worse than the
+# segment's (maximum coverage: 2 dB worse on a frame of the gallery's photo)
+_MARGIN = 3.0
 
 
 @dataclass(frozen=True)
@@ -70,7 +79,19 @@ def segment_palette(
     keeps those 2 dB: consecutive segments of an animation look alike, and each palette
     tried costs a quantization and a nearest-colour search. Where the choice keeps less
     than `min_psnr` (:meth:`PaletteChoice.keeps`) the segment is to be stored lossless.
+
+    A segment with a frame of more than :data:`_MANY` colours is first tried on that frame
+    alone, with a fast quantizer (:func:`_hopeless`): if a palette of its own leaves it
+    :data:`_MARGIN` dB under `min_psnr`, no palette is chosen (``size`` 0, every score that
+    frame's PSNR) and the segment is to be stored lossless.
     """
+    busiest = max(range(len(colours)), key=lambda k: len(colours[k]))
+    if len(colours[busiest]) > _MANY:
+        score = _hopeless(colours[busiest], counts[busiest], pixels, colors - 1, min_psnr)
+        if score is not None:
+            empty = np.zeros(0, np.uint32)
+            none = np.zeros((0, 4), np.uint8)
+            return PaletteChoice(empty, none, np.zeros(0, np.uint8), [score] * len(colours), 0)
     distinct, inverse = np.unique(np.concatenate(colours), return_inverse=True)
     totals = np.bincount(inverse, weights=np.concatenate(counts))
     where = [np.searchsorted(distinct, seen) for seen in colours]
@@ -96,6 +117,19 @@ def segment_palette(
             if size >= 2 and attempt(size).keeps(min_psnr + 2):
                 return tried[size]
     return choice
+
+
+def _hopeless(
+    colours: np.ndarray, counts: np.ndarray, pixels: int, size: int, min_psnr: float
+) -> float | None:
+    """The PSNR (dB) a palette of `size` entries chosen fast (median cut) for one frame's
+    `colours` ``(K,)`` uint32 seen `counts` ``(K,)`` times in `pixels` pixels leaves on it, if
+    that is :data:`_MARGIN` dB or more under `min_psnr`; else None (a palette may do)."""
+    palette = _choose_palette(colours, counts, size, fast=True)
+    rgba = _unpacked(colours)
+    error = _squared_error(rgba, palette[_nearest(rgba, palette)])
+    score = _psnr(float(np.sum(error * counts)) / (3 * pixels))
+    return score if score < min_psnr - _MARGIN else None
 
 
 def _psnr(mse: float) -> float:
@@ -132,12 +166,14 @@ class PixelLookup:
         return self._lut[np.searchsorted(self._colours, packed)]
 
 
-def _choose_palette(colours: np.ndarray, counts: np.ndarray, size: int) -> np.ndarray:
+def _choose_palette(
+    colours: np.ndarray, counts: np.ndarray, size: int, fast: bool = False
+) -> np.ndarray:
     """At most `size` RGBA colours ``(N, 4)`` uint8 for the distinct `colours` (uint32 ``(K,)``)
     seen `counts` times: all of them if they fit; else the :data:`_EXACT` most frequent (at
-    most half of `size`), exactly, and the rest chosen by Pillow's maximum coverage (RGB) or
-    octree (RGBA) over the colours weighted by their counts (a sample of at most ``_SAMPLE``
-    pixels). `size` ≥ 1."""
+    most half of `size`), exactly, and the rest chosen by Pillow's maximum coverage (RGB;
+    median cut if `fast`) or octree (RGBA) over the colours weighted by their counts (a sample
+    of at most ``_SAMPLE`` pixels). `size` ≥ 1."""
     order = np.argsort(-counts, kind="stable")
     if len(colours) <= size:
         return _unpacked(colours[order])
@@ -148,7 +184,9 @@ def _choose_palette(colours: np.ndarray, counts: np.ndarray, size: int) -> np.nd
     sample = np.repeat(_unpacked(colours), weights, axis=0)
     opaque = bool((sample[:, 3] == 255).all())
     image = Image.fromarray(sample[None, :, :3] if opaque else sample[None])
-    method = Image.Quantize.MAXCOVERAGE if opaque else Image.Quantize.FASTOCTREE
+    method = Image.Quantize.FASTOCTREE
+    if opaque:
+        method = Image.Quantize.MEDIANCUT if fast else Image.Quantize.MAXCOVERAGE
     spread = image.quantize(size - kept, method=method, dither=Image.Dither.NONE)
     entries = len(np.unique(np.asarray(spread)))
     mode = "RGB" if opaque else "RGBA"
