@@ -34,6 +34,7 @@ from descent.codec import (
     read_png,
 )
 from descent.player import read_players, referenced_urls, render_html
+from descent.png import _first_unused
 
 HEIGHT, WIDTH, COUNT = 48, 64, 30
 INTERVAL = 8  # keyframe interval in these tests: several keyframes in 30 frames
@@ -350,3 +351,33 @@ def test_player_style_keeps_every_rule_after_a_comment_of_several_lines():
     css = "/* one\n   two */\n.a {\n  color: #111;\n}\n/* three */\n.b { margin: 0; }\n"
     assert _compact(css, "/*") == ".a {\ncolor: #111;\n}\n.b { margin: 0; }"
     assert _compact("// a\nconst x = 1; // kept\n", "//") == "const x = 1; // kept"
+
+
+def test_a_panning_picture_is_stored_lossless_in_colour_keyed_deltas():
+    """A picture of ~88 000 colours panning one pixel a frame on a white page: judged lossless
+    on its busiest frame (``palette._MANY``); it changes in under DELTA_SKIP of the frame, so
+    the frames after the first are deltas whose key colour is the least unused one (black,
+    here unused). Composited, the frames are exact."""
+    picture = np.random.default_rng(9).integers(1, 256, (300, 320, 3), dtype=np.uint8)
+    frames = np.full((3, 400, 640, 3), 255, np.uint8)
+    for k in range(3):
+        frames[k, 50:350, 100:400] = picture[:, k : k + 300]
+    changed = (frames[1] != frames[0]).any(-1)
+    assert changed.mean() < DELTA_SKIP
+    encoder = FrameEncoder()
+    for frame in frames:
+        encoder.add(frame)
+    stored = encoder.close()
+    assert encoder.lossless == [True] * 3 and [frame.is_key for frame in stored] == [1, 0, 0]
+    assert np.array_equal(decode_frames(stored)[..., :3], frames)
+    for frame in stored[1:]:
+        image = Image.open(io.BytesIO(frame.png))
+        assert image.mode == "RGB" and image.info["transparency"] == (0, 0, 0)
+
+
+@pytest.mark.parametrize("used", [[], [0], [0, 1, 2, 4], [1, 0xFFFFFF], list(range(300))])
+def test_a_colour_key_is_the_least_colour_no_kept_pixel_has(used):
+    """The key colour of a delta's PNG, against a search of every colour in order."""
+    rgb = np.array(used * 2, np.uint32)  # each colour twice
+    expected = next(c for c in range(1 << 24) if c not in set(used))
+    assert _first_unused(rgb) == expected

@@ -62,6 +62,17 @@ def test_every_gallery_animation_plays_as_matplotlib_saves_it(name):
 # --- the seven faults of issue 16 ----------------------------------------------------------------
 
 
+def test_the_photo_takes_the_lossless_path_and_its_frames_are_exact():
+    """The gallery's photograph-like picture: no palette keeps it, every frame is stored
+    lossless and shows exactly matplotlib's own frame."""
+    ours = JsAnimation.of(gallery.make("photo", small=True), alt="A picture panning.")
+    shown = played(ours.to_html())
+    reference = matplotlib_frames(gallery.make("photo", small=True).to_jshtml())
+    assert ours._rendered().lossless == [True] * ours.frame_count == [True] * len(reference)
+    assert ours.psnr == [np.inf] * len(reference)
+    assert np.array_equal(shown, np.stack(reference))
+
+
 def test_fault_1_a_plain_line_frame_keeps_its_colours():
     """One frame of one straight line, matplotlib's default style: 37 dB before (Pillow's
     lookup tinted white to (250, 252, 253)); the exact nearest colour gives over 55 dB."""

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
+import descent.palette as palette_module
 from descent.codec import MIN_PSNR, PALETTE_SIZE, decode_frames, encode_frames
 from descent.colour import _packed, _unpacked
-from descent.palette import PixelLookup, _nearest, segment_palette
+from descent.palette import PixelLookup, _hopeless, _nearest, segment_palette
 
 
 def brute_nearest(colours: np.ndarray, palette: np.ndarray) -> np.ndarray:
@@ -98,3 +100,59 @@ def test_a_small_palette_holds_many_colours_each_pixel_at_its_nearest_entry(colo
         assert len(palette) <= colors - 1
         nearest = palette[brute_nearest(frame.reshape(-1, 3), palette[:, :3])]
         assert np.array_equal(picture.reshape(-1, 4), nearest)
+
+
+def colour_counts(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """An RGB frame's distinct colours (packed RGBA, sorted) and their counts."""
+    rgba = np.concatenate([frame, np.full((*frame.shape[:2], 1), 255, np.uint8)], -1)
+    return np.unique(_packed(rgba), return_counts=True)
+
+
+def test_a_segment_with_a_frame_of_too_many_colours_is_judged_lossless_by_a_fast_quantizer(
+    monkeypatch,
+):
+    """A frame of uniform colour noise (~88 000 colours, over ``_MANY``): 127 colours for the
+    RGB cube leave at best ~25 dB (cells of side 256/∛127 ≈ 51 levels: an error of 51²/12 a
+    channel), far under MIN_PSNR − _MARGIN. The segment is judged on that frame alone by the
+    median cut, never by the slow maximum coverage, and gets no palette."""
+    rng = np.random.default_rng(7)
+    noise = rng.integers(0, 256, (300, 300, 3), dtype=np.uint8)
+    plain = np.full((300, 300, 3), 255, np.uint8)
+    seen = [colour_counts(frame) for frame in (plain, noise, plain)]
+    assert len(seen[1][0]) > palette_module._MANY
+    methods = []
+    quantize = Image.Image.quantize
+
+    def spy(self, *args, **kwargs):
+        methods.append(kwargs.get("method"))
+        return quantize(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "quantize", spy)
+    choice = segment_palette(
+        [c for c, _ in seen], [n for _, n in seen], 300 * 300, PALETTE_SIZE, MIN_PSNR
+    )
+    assert methods == [Image.Quantize.MEDIANCUT]
+    assert choice.size == 0 and len(choice.palette) == 0 and not choice.keeps(MIN_PSNR)
+    # no 127 colours do better than a lattice of cubes (the best lattice in 3D gains 0.17
+    # dB); the median cut does worse, within a few dB
+    cube = 10 * np.log10(255**2 / ((256 / 127 ** (1 / 3)) ** 2 / 12))  # ≈ 24.8 dB
+    assert choice.scores == [choice.scores[0]] * 3
+    assert cube - 6 < choice.scores[0] < cube + 0.5
+
+
+def test_a_frame_of_many_colours_a_palette_keeps_goes_the_usual_way():
+    """A high-dpi figure with a small photograph: 75 000 noise colours, once each, on 6.5
+    million white pixels. The palette's ~22 dB on the photograph (previous test), diluted by
+    the exact white, leaves ~41 dB: within _MARGIN of MIN_PSNR, so the segment is not judged
+    lossless untried, though its frame has over ``_MANY`` colours."""
+    rng = np.random.default_rng(8)
+    noise = rng.integers(0, 256, (76_800, 3), dtype=np.uint8)
+    opaque = np.concatenate([noise, np.full((len(noise), 1), 255, np.uint8)], -1)
+    colours, counts = np.unique(_packed(opaque), return_counts=True)
+    white = _packed(np.full((1, 4), 255, np.uint8))
+    colours, counts = np.append(colours, white), np.append(counts, 2560 * 2560)
+    assert len(colours) > palette_module._MANY and np.all(np.diff(colours.astype(np.int64)) > 0)
+    assert _hopeless(colours, counts, int(counts.sum()), PALETTE_SIZE - 1, MIN_PSNR) is None
+    # the same colours seen as often as the white (a frame of noise only): judged lossless
+    alone = _hopeless(colours[:-1], counts[:-1], int(counts[:-1].sum()), PALETTE_SIZE - 1, MIN_PSNR)
+    assert alone is not None and alone < MIN_PSNR - palette_module._MARGIN

@@ -19,8 +19,7 @@ holds a few frames, never all of them:
 - every other frame is a *delta*: the box of pixels that changed since the frame before,
   transparent where they did not, with its place in the frame; or, where changed pixels are
   themselves translucent, a *replacing* box (cleared, then drawn). A frame that changes in
-  more than :data:`DELTA_SKIP` of its pixels is stored as a keyframe without trying a delta,
-  and so is a lossless frame that changes in more than that share of its delta's box;
+  more than :data:`DELTA_SKIP` of its pixels is stored as a keyframe without trying a delta;
 - transparency is kept (RGBA in, RGBA palettes and PNGs out);
 - `byte_limit` (the player's ``animation.embed_limit``) is enforced frame by frame: an
   :class:`EmbedLimitError` names the limit, never a shorter animation;
@@ -262,9 +261,6 @@ class FrameEncoder:
         # before in this segment (a turning 3D view: no need to encode both every time)
         whole = first or changed is None or changed.mean() > DELTA_SKIP
         whole = whole or (self._keys_win and bool(changed.any()))  # (unchanged: empty delta)
-        # a truecolour delta is a keyframe less the unchanged pixels: where most of its box
-        # changed (a panning picture), it saves little and costs a colour key; not tried
-        whole = whole or (palette is None and _mostly_changed(changed))
         frame = None if whole else _delta(changed, shown, indices, palette)
         # a keyframe may be smaller: try it too (palette PNGs only; truecolour ones are slow)
         if frame is None or (palette is not None and 2 * len(frame.png) > self._key_bytes):
@@ -288,19 +284,6 @@ class FrameEncoder:
         self.frames.append(frame)
 
 
-def _box(changed: np.ndarray) -> tuple[slice, slice]:
-    """The smallest box ``(rows, cols)`` holding every True of `changed` ``(H, W)`` bool (one
-    at least)."""
-    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-    return np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
-def _mostly_changed(changed: np.ndarray) -> bool:
-    """Whether more than :data:`DELTA_SKIP` of the pixels in the box of the changed pixels
-    (`changed` ``(H, W)`` bool) changed; False if none did."""
-    return bool(changed.any()) and float(changed[_box(changed)].mean()) > DELTA_SKIP
-
-
 def _delta(
     changed: np.ndarray, shown: np.ndarray, indices: np.ndarray | None, palette: np.ndarray | None
 ) -> Frame:
@@ -313,8 +296,9 @@ def _delta(
     """
     if not changed.any():
         return Frame(b"", (0, 0))
-    box = _box(changed)
-    top, left = box[0].start, box[1].start
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    top, left = int(rows[0]), int(cols[0])
+    box = np.s_[top : rows[-1] + 1, left : cols[-1] + 1]
     mask, pixels = changed[box], shown[box]
     replace = not bool((pixels[mask][:, 3] == 255).all())
     if palette is None:

@@ -45,14 +45,25 @@ def _keyed_png(pixels: np.ndarray, mask: np.ndarray) -> bytes:
     """Opaque RGBA `pixels` ``(h, w, 4)``, transparent where `mask` ``(h, w)`` is False, as an
     RGB PNG whose one ``tRNS`` colour (a colour no kept pixel has) marks the transparent
     pixels: 3 bytes a pixel rather than 4, and as exact."""
-    used = set(np.unique(_packed(np.ascontiguousarray(pixels[mask]))).tolist())
-    key = next(c for c in range(1 << 24) if (c | 0xFF000000) not in used)  # RGBA little-endian
-    colour = (key & 0xFF, (key >> 8) & 0xFF, key >> 16)
+    key = _first_unused(_packed(np.ascontiguousarray(pixels[mask])) & 0xFFFFFF)
+    colour = (key & 0xFF, (key >> 8) & 0xFF, key >> 16)  # packed little-endian: R lowest
     rgb = np.ascontiguousarray(pixels[..., :3])
     rgb[~mask] = colour
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG", compress_level=6, transparency=colour)
     return buffer.getvalue()
+
+
+def _first_unused(rgb: np.ndarray) -> int:
+    """The least packed RGB colour (0 … 2²⁴ − 1) not among `rgb` ``(n,)`` uint32: at most n,
+    so only the colours up to n are marked seen (O(n), where a sort and a set of every colour
+    took 50 ms for a 370 × 370 box of a photograph). ValueError if all 2²⁴ are used."""
+    seen = np.zeros(len(rgb) + 1, bool)
+    seen[rgb[rgb <= len(rgb)]] = True
+    key = int(np.argmin(seen))
+    if key >= 1 << 24:
+        raise ValueError("every RGB colour is used: no colour is left for a transparent key")
+    return key
 
 
 def read_png(png: bytes) -> np.ndarray:
