@@ -14,8 +14,11 @@ holds a few frames, never all of them:
   it returned (250, 252, 253) for pure white, a 37 dB tint over a whole plot. A smaller
   palette (smaller PNGs) is taken where it loses little, the size the segment before chose
   first (`descent.palette`);
-- a segment whose palette would lose more than :data:`MIN_PSNR` allows (3D surfaces,
-  images, thousands of hues) is stored *lossless*, as truecolour PNGs, exactly;
+- a segment whose palette would lose more than :data:`MIN_PSNR` allows (photographs, noise,
+  tens of thousands of hues) is stored *lossless*, as truecolour PNGs, exactly; a segment
+  with a frame of very many colours is first judged on that frame alone by a fast quantizer,
+  and stored lossless untried where even that frame's own palette loses far too much
+  (`descent.palette`: the slow quantizer took 13 s on such a segment);
 - every other frame is a *delta*: the box of pixels that changed since the frame before,
   transparent where they did not, with its place in the frame; or, where changed pixels are
   themselves translucent, a *replacing* box (cleared, then drawn). A frame that changes in

@@ -31,13 +31,14 @@ _SAMPLE = 250_000
 # whose spinning cost 5-10× the CPU time of the product itself
 _CHUNK = 1024
 # distinct colours in one frame above which a segment is first tested for the lossless path on
-# that frame alone (:func:`_hopeless`): 1.45× the most a whole segment of the gallery's
-# palette animations has (its 3D surface, ~45 000), and the 65 536 levels of 16 bits
+# that frame alone (:func:`_hopeless`): 7× the most in a frame of the gallery's palette
+# animations (its 3D surface: 8 991; scatter 5 691), 2¹⁶; its photo has ~130 000
 _MANY = 1 << 16
 # dB under `min_psnr` that a palette of the most colourful frame's own must lose before its
-# segment is stored lossless untried: a margin for the quantizer (median cut, 0.2 s on 130 000
-# colours where maximum coverage takes 13 s on a segment of them) doing worse than the
-# segment's (maximum coverage: 2 dB worse on a frame of the gallery's photo)
+# segment is stored lossless untried: a margin for the fast quantizer (median cut, 0.2 s on a
+# frame of 130 000 colours, where maximum coverage took 13 s on a segment of them) doing worse
+# than the segment's: 2 dB worse on the busiest frames of the gallery's surface and scatter,
+# 2 dB better on its photo. A wrong call only stores a segment exactly, in more bytes
 _MARGIN = 3.0
 
 
