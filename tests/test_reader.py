@@ -37,6 +37,7 @@ from bs4 import BeautifulSoup, Tag
 from PIL import Image
 
 from conftest import ROOT, soup_of
+from descent.player.read import inline_data
 
 sys.path.insert(0, str(ROOT / "_ext"))
 from myst_markdown import leftover_syntax
@@ -94,8 +95,9 @@ def page_outputs(root: Path, page: str, cell: Tag) -> list[tuple[str, object]]:
         classes = child.get("class", [])
         if "traceback" in classes:
             found.append(("error", child.get_text().strip()))
-        elif "text_html" in classes:
-            found.append(("html", normal_html(child.decode_contents())))
+        elif "text_html" in classes:  # a player's frames put back from the site's files
+            markup = inline_data(child.decode_contents(), (root / page).parent)
+            found.append(("html", normal_html(markup)))
         elif child.name in ("figure", "img") or child.find("img") is not None:
             img = child if child.name == "img" else child.find("img")
             found.append(("image", (root / page).parent / img["src"]))

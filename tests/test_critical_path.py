@@ -1,4 +1,4 @@
-"""``_ext/pagespeed.py``: Sphinx's search scripts only where search runs, plots sized and lazy
+"""``_ext/critical_path.py``: Sphinx's search scripts only where search runs, plots sized and lazy
 after the first, sphinx-design's assets only where a component is.
 The built pages are checked in ``tests/test_site_html.py`` and in the browser
 (``tests/test_site_browser.py``: search, dark mode, copy buttons, toggles, players)."""
@@ -16,7 +16,7 @@ from sphinx.builders.html._assets import _JavaScript
 from conftest import ROOT, soup_of
 
 sys.path.insert(0, str(ROOT / "_ext"))
-from pagespeed import sized_images, unused_assets, without_search_scripts
+from critical_path import sized_images, unused_assets, without_search_scripts
 
 HEAD = """
   <meta name="viewport" content="width=device-width, initial-scale=1"/>
