@@ -33,7 +33,7 @@ def small_site(tmp_path: Path) -> Path:
         'el.classList.add("show"); el.dataset.theme = "dark";', "utf-8"
     )
     head = (
-        f'<link href="_static/styles/pydata-sphinx-theme.css?digest=abc123" rel="stylesheet" />'
+        '<link href="_static/styles/pydata-sphinx-theme.css?digest=abc123" rel="stylesheet" />'
         '<script src="_static/toggle.js"></script>'
     )
     (site / "index.html").write_text(
