@@ -21,6 +21,15 @@ of the bytes it ships (Sphinx's: CRC-32 of the file, as :mod:`sphinx.builders.ht
 computes it; the theme's own ``?digest=`` names the theme's build, not these bytes), in every page
 of the output folder, so clean and incremental builds write the same pages. Sphinx copies the
 full stylesheets again in each build, and the same pages give the same cut.
+
+Measured (Lighthouse 12 mobile, the same site before and after the cut, runs alternated in the
+same minutes, two each): pydata-sphinx-theme.css 397 kB → 103 kB (65 kB → 18 kB gzip);
+performance sgd 80/69 → 85/79, api 89/89 → 94/90, animation 80/82 → 86/85, from an earlier first
+paint (animation 3.5 s → 3.0 s) and less blocking time; "Style & Layout" fell little (sgd 2.9/
+3.2 s → 2.7/3.1 s): the long pages' layout work is their ~16,000 elements', not the rules'.
+Every element's box and computed style (colours, fonts, display, spacing, ``::before``
+content …) is the same before and after on sgd and animation, light and dark, desktop and a
+390-px phone, with the search dialog open and closed.
 """
 
 from __future__ import annotations
