@@ -36,7 +36,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from PIL import Image
 
-from conftest import ROOT, soup_of
+from conftest import ROOT, read_html, soup_of
 from descent.player.read import inline_data
 
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -95,9 +95,8 @@ def page_outputs(root: Path, page: str, cell: Tag) -> list[tuple[str, object]]:
         classes = child.get("class", [])
         if "traceback" in classes:
             found.append(("error", child.get_text().strip()))
-        elif "text_html" in classes:  # a player's frames put back from the site's files
-            markup = inline_data(child.decode_contents(), (root / page).parent)
-            found.append(("html", normal_html(markup)))
+        elif "text_html" in classes:
+            found.append(("html", normal_html(child.decode_contents())))
         elif child.name in ("figure", "img") or child.find("img") is not None:
             img = child if child.name == "img" else child.find("img")
             found.append(("image", (root / page).parent / img["src"]))
@@ -155,7 +154,10 @@ def output_differences(root: Path, page: str, notebook: nbformat.NotebookNode) -
         for c in notebook.cells[1:]
         if c.cell_type == "code" and not c.metadata.get("reader", {}).get("hidden_on_page")
     ]
-    shown = soup_of(root / page).select("article div.cell")
+    # the page as built, its players' frames put back from the site's files (the notebook's
+    # are inline): put back before parsing, as the build wrote them
+    built = inline_data(read_html(root / page), (root / page).parent)
+    shown = BeautifulSoup(built, "html.parser").select("article div.cell")
     if len(code) != len(shown):
         return [f"{len(code)} code cells after the install cell, the page shows {len(shown)}"]
     problems = []
