@@ -195,6 +195,25 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
     return value
 
 
+def check_text(value: Any, name: str) -> str:
+    """A non-empty str, e.g. a text alternative (TypeError if not a str, ValueError if blank)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {_describe(value)}")
+    if not value.strip():
+        raise ValueError(f"{name} must be a non-empty str, got {value!r}")
+    return value
+
+
+def check_labels(labels: Any, name: str = "labels") -> list[str]:
+    """One label per frame, as str: a sequence of them, not one str (TypeError otherwise)."""
+    if isinstance(labels, str | bytes):
+        raise TypeError(f"{name} must be a sequence of str (one per frame), got one str")
+    try:
+        return [str(label) for label in labels]
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of str, got {_describe(labels)}") from None
+
+
 def check_tensor(value: Any, name: str) -> Tensor:
     """A floating-point ``torch.Tensor``, returned unchanged (same dtype, autograd graph kept)."""
     if not isinstance(value, Tensor):

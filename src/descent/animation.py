@@ -25,9 +25,7 @@ from matplotlib.animation import Animation, FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ._checks import (
-    check_int,
-)
+from ._checks import check_int, check_labels, check_text
 from .codec import Frame, on_white
 from .player import content_id, render_html, standalone_page
 from .player.grab import Rendering, matplotlib_jshtml, render
@@ -91,13 +89,18 @@ class JsAnimation:
     ) -> None:
         if not isinstance(figure, Figure):
             raise TypeError(f"figure must be a matplotlib Figure, got {type(figure).__name__}")
+        if not callable(draw):
+            raise TypeError(f"draw must be callable, got {type(draw).__name__}")
+        if not isinstance(keys, Sequence) or isinstance(keys, str):
+            raise TypeError(f"keys must be a sequence (one per frame), got {type(keys).__name__}")
+        labels = check_labels(labels)
         if len(keys) == 0 or len(labels) != len(keys):
             raise ValueError(
                 f"need at least one frame and one label per frame, got "
                 f"{len(keys)} keys and {len(labels)} labels"
             )
         self.figure, self.draw, self.keys = figure, draw, list(keys)
-        self._labels: list[str] | None = [str(label) for label in labels]
+        self._labels: list[str] | None = labels
         self._describe(alt, slider_label, interval, caption)
         if not isinstance(figure.canvas, FigureCanvasAgg):
             FigureCanvasAgg(figure)
@@ -128,16 +131,17 @@ class JsAnimation:
             )
         self = cls.__new__(cls)
         self.figure, self.draw, self.keys = animation._fig, None, None
-        self._labels = None if labels is None else [str(label) for label in labels]
+        self._labels = None if labels is None else check_labels(labels)
         self._describe(alt, slider_label, getattr(animation, "_interval", 200), caption)
         self._animation, self._rendering, self._layout_frozen = animation, None, True
         self._rc = {key: value for key, value in mpl.rcParams.items() if key != "backend"}
         return self
 
     def _describe(self, alt: str, slider_label: str, interval: float, caption: str | None) -> None:
-        self.alt, self.slider_label = str(alt), str(slider_label)
+        self.alt = check_text(alt, "alt")
+        self.slider_label = check_text(slider_label, "slider_label")
         self.interval = check_interval(interval)
-        self.caption = None if caption is None else str(caption)
+        self.caption = None if caption is None else check_text(caption, "caption")
 
     def _freeze_layout(self) -> tuple:
         """Lay the figure out for the first frame and keep that layout, and the places of
@@ -169,8 +173,10 @@ class JsAnimation:
             )
             # A frozen layout stays frozen: `savefig` puts the figure's engine back after
             # each frame with `set_layout_engine`, which turns None into the rcParams' engine.
-            with mpl.rc_context(_NO_LAYOUT if self._animation is None else {}):
-                self._rendering = render(animation)
+            # Ours: frozen, no layout engine, so matplotlib's idle draw would change no pixel.
+            ours = self._animation is None
+            with mpl.rc_context(_NO_LAYOUT if ours else {}):
+                self._rendering = render(animation, idle_draws=not ours)
             if self._labels is not None and len(self._labels) != len(self._rendering.frames):
                 raise ValueError(
                     f"labels: {len(self._labels)} given, for {len(self._rendering.frames)} frames"

@@ -31,6 +31,8 @@ import matplotlib.pyplot as plt
 from matplotlib.animation import Animation
 from matplotlib.figure import Figure
 
+from .._checks import check_labels, check_text
+
 __all__ = ["MissingDescriptionWarning", "describe", "use_player"]
 
 
@@ -55,18 +57,16 @@ def describe(
     alternative `alt`, its `caption`, and optionally one label per frame and the slider's
     label, for when it is displayed (:func:`use_player`). Returns `target`.
 
-    Raises TypeError if `target` is neither an ``Animation`` nor a ``Figure`` or `labels` is
-    one str, ValueError if `alt` or `caption` is empty or the animation was already shown.
+    Raises TypeError if `target` is neither an ``Animation`` nor a ``Figure``, if `alt`,
+    `caption` or `slider_label` is not a str, or `labels` is one str or not a sequence;
+    ValueError if one of those texts is blank or the animation was already shown.
     """
     if not isinstance(target, Animation | Figure):
         raise TypeError(
             f"target must be a matplotlib Animation or Figure, got {type(target).__name__}"
         )
-    for name, text in (("alt", alt), ("caption", caption)):
-        if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{name} must be a non-empty str, got {text!r}")
-    if isinstance(labels, str):
-        raise TypeError("labels must be a sequence of str (one per frame), got one str")
+    check_text(alt, "alt"), check_text(caption, "caption"), check_text(slider_label, "slider_label")
+    labels = None if labels is None else check_labels(labels)
     if getattr(target, "_descent_player", None) is not None:
         raise ValueError(
             "target was already shown, and its player drawn with its first description: "
@@ -75,7 +75,7 @@ def describe(
     _descriptions[target] = {
         "alt": alt,
         "caption": caption,
-        "labels": None if labels is None else list(labels),
+        "labels": labels,
         "slider_label": slider_label,
     }
     return target
