@@ -298,3 +298,17 @@ def test_a_draw_animation_names_its_bad_draw_and_keys():
         JsAnimation(fig, None, [0, 1], labels=["a", "b"], alt="Two frames.")
     with pytest.raises(TypeError, match="keys"):
         JsAnimation(fig, print, (k for k in range(2)), labels=["a", "b"], alt="Two frames.")
+
+
+def test_an_endless_animation_is_refused_before_drawing():
+    """``frames=None`` without ``save_count`` saves forever in matplotlib (a newcomer's render
+    ran for minutes): refused at once, naming frames; with ``save_count`` it plays."""
+    fig, _ = plt.subplots(figsize=(2, 1.5), dpi=40)
+    calls = []
+    plt.close(fig)
+    endless = FuncAnimation(fig, lambda i: calls.append(i) or (), frames=None)
+    with pytest.raises(ValueError, match="frames"):
+        JsAnimation.of(endless, alt="Nothing moves.").to_html()
+    assert calls == []
+    bounded = FuncAnimation(fig, lambda i: (), frames=None, save_count=3, cache_frame_data=False)
+    assert JsAnimation.of(bounded, alt="Nothing moves.").frame_count == 3

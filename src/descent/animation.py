@@ -123,7 +123,11 @@ class JsAnimation:
         ``init_func``, ``save_count``, ``blit`` and ``interval``, or an ``ArtistAnimation``)
         played by our player. `labels` (one per frame) default to ``"frame k of N"``.
 
-        Its frames are drawn once, when first needed. Raises TypeError for anything else.
+        Its frames are drawn once, when first needed. Raises TypeError for anything else or a
+        text that is not a str, ValueError for a blank text; when the frames are drawn,
+        ValueError for an animation that never ends (``frames=None`` without ``save_count``)
+        or `labels` not one per frame, and :class:`~descent.codec.EmbedLimitError` past
+        ``animation.embed_limit``.
         """
         if not isinstance(animation, Animation):
             raise TypeError(

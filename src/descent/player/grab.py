@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import io
+import itertools
 import math
 import queue
 import threading
@@ -39,7 +40,7 @@ from typing import TypeVar
 
 import matplotlib as mpl
 import numpy as np
-from matplotlib.animation import AbstractMovieWriter, Animation, HTMLWriter
+from matplotlib.animation import AbstractMovieWriter, Animation, FuncAnimation, HTMLWriter
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -144,6 +145,17 @@ def embed_limit() -> tuple[int, str]:
     return int(megabytes * 1024 * 1024), f"rcParams['animation.embed_limit'] = {megabytes:g} MB"
 
 
+def endless(animation: Animation) -> bool:
+    """Whether saving `animation` would never end: a ``FuncAnimation`` with ``frames=None``
+    counts frames with ``itertools.count`` and, without ``save_count``, saves them all
+    (matplotlib 3.11 ``FuncAnimation.__init__`` and ``new_saved_frame_seq``)."""
+    return (
+        isinstance(animation, FuncAnimation)
+        and getattr(animation, "_iter_gen", None) is itertools.count
+        and getattr(animation, "_save_count", None) is None
+    )
+
+
 def render(animation: Animation, idle_draws: bool = True) -> Rendering:
     """Draw every frame of `animation` (any ``matplotlib.animation.Animation``: a
     ``FuncAnimation`` or an ``ArtistAnimation``) once, through its own ``save``, and encode
@@ -151,12 +163,18 @@ def render(animation: Animation, idle_draws: bool = True) -> Rendering:
     figure's own canvas would (:class:`_Canvas`); ``idle_draws=False`` skips it, for a figure
     with no layout engine, where it changes no pixel.
 
-    Raises TypeError for anything else, :class:`~descent.codec.EmbedLimitError` (naming
+    Raises TypeError for anything else, ValueError (naming ``frames``) for an animation that
+    never ends (:func:`endless`), :class:`~descent.codec.EmbedLimitError` (naming
     ``animation.embed_limit``) as soon as the frames outgrow that limit, and whatever the
     animation's own functions raise.
     """
     if not isinstance(animation, Animation):
         raise TypeError(f"animation must be a matplotlib Animation, got {type(animation).__name__}")
+    if endless(animation):
+        raise ValueError(
+            "frames: this FuncAnimation has no end (frames=None and no save_count): "
+            "give frames, or save_count, the number of frames to play"
+        )
     limit, name = embed_limit()
     spool = FrameSpool()
     encoder = FrameEncoder(byte_limit=limit, limit_name=name, spool=spool)
