@@ -160,11 +160,11 @@ def render(animation: Animation, idle_draws: bool = True) -> Rendering:
     """Draw every frame of `animation` (any ``matplotlib.animation.Animation``: a
     ``FuncAnimation`` or an ``ArtistAnimation``) once, through its own ``save``, and encode
     them for the player. The idle draw matplotlib asks for after each frame draws as the
-    figure's own canvas would (:class:`_Canvas`); ``idle_draws=False`` skips it, for a figure
+    figure's own canvas would (``_Canvas``); ``idle_draws=False`` skips it, for a figure
     with no layout engine, where it changes no pixel.
 
     Raises TypeError for anything else, ValueError (naming ``frames``) for an animation that
-    never ends (:func:`endless`), :class:`~descent.codec.EmbedLimitError` (naming
+    never ends (``endless``), :class:`~descent.codec.EmbedLimitError` (naming
     ``animation.embed_limit``) as soon as the frames outgrow that limit, and whatever the
     animation's own functions raise.
     """
