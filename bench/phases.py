@@ -18,6 +18,7 @@ import animations
 import loadtime
 from buildlog import code_cells, code_sources, imports_fastai, kernel_imports, mentions_fastai
 from builds import BENCH, ROOT, Build, build, copy_sources, environment, executed_notebook
+from descent.player.read import inline_data
 from harness import site_pages, toc_docnames
 from measure import gzip_size, median
 
@@ -213,7 +214,9 @@ def measure_animations(pages: list[dict], cold_dir: Path, book: Path) -> tuple[l
             problems.append(f"{page['page']}: no executed notebook {notebook}")
             continue
         say(f"animations: re-running {doc} to render its {len(page['animations'])} animation(s)")
-        text = (cold_dir / "_build" / "html" / page["page"]).read_text(encoding="utf-8")
+        path = cold_dir / "_build" / "html" / page["page"]
+        # the site's players keep their frames in files: put them back, as the chapter wrote them
+        text = inline_data(path.read_text(encoding="utf-8"), path.parent)
         result = animations.measure_chapter(
             notebook, (book / doc).parent, ANIMATIONS, env=environment()
         )

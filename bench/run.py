@@ -97,7 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     BENCH.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "machine": machine(),
-        "settings": {**vars(args), "book": str(args.book.resolve()), "commit": commit},
+        "settings": {
+            **{k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "book": str(args.book.resolve()),
+            "commit": commit,
+        },
     }
     problems: list[str] = []
     facts = measure(book, args, problems)
