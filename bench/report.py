@@ -154,7 +154,7 @@ benchmark is not part of `make test`; `tests/test_bench.py` tests its parsers.
 def readme_section(results_md: str) -> str:
     """The README's "## Performance" section: how to run, then the results one level down."""
     body = results_md.split("\n", 1)[1].lstrip("\n")  # drop the "# …" title
-    body = body.replace("\n## ", "\n#### ")
+    body = body.replace("\n### ", "\n##### ").replace("\n## ", "\n#### ")
     if body.startswith("## "):
         body = "##" + body
     return f"## Performance\n\n{HOW_TO_RUN}\n### Latest results\n\n{body}"
