@@ -65,7 +65,8 @@ def describe(
         raise TypeError(
             f"target must be a matplotlib Animation or Figure, got {type(target).__name__}"
         )
-    check_text(alt, "alt"), check_text(caption, "caption"), check_text(slider_label, "slider_label")
+    for name, text in (("alt", alt), ("caption", caption), ("slider_label", slider_label)):
+        check_text(text, name)
     labels = None if labels is None else check_labels(labels)
     if getattr(target, "_descent_player", None) is not None:
         raise ValueError(
