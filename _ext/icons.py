@@ -9,7 +9,9 @@ one), although its stylesheet already draws the same icons from Font Awesome's w
 1. drops that script from every page (``templates/layout.html`` filters the theme's ``css``
    block), so the icons come from the stylesheet and the fonts;
 2. writes ``_static/icons/``: the theme's two fonts (solid, brands) cut down with fontTools to
-   the glyphs of :data:`ICONS`, and ``icons.css``, whose ``@font-face`` rules come after the
+   the glyphs of :data:`ICONS` and those the theme's stylesheet draws itself through its
+   ``--pst-…`` custom properties (admonition titles, external links, breadcrumbs: a page's
+   classes never name them), and ``icons.css``, whose ``@font-face`` rules come after the
    theme's and so win (CSS Fonts: the last of identical faces is used); a glyph missing from
    the subset would fall back to the theme's full font;
 3. checks the whole kind: a page using an icon that :data:`ICONS` does not list gets a warning
@@ -25,7 +27,7 @@ import re
 from pathlib import Path
 
 import pydata_sphinx_theme
-from fontTools import subset
+from fontTools import subset, ttLib
 from markupsafe import Markup
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -80,6 +82,19 @@ def codepoints(css: str) -> dict[str, int]:
     return found
 
 
+def theme_glyphs(css: str) -> set[int]:
+    """The code points the theme's stylesheet draws without an icon class: the values of its
+    ``--pst-…`` custom properties that are one character of the Private Use Area (U+E000–U+F8FF,
+    Font Awesome's range), e.g. ``--pst-icon-info-circle`` (U+F05A) in every note's title."""
+    return {ord(c) for c in re.findall(r'--pst-[a-z0-9-]+:"([\ue000-\uf8ff])"', css)}
+
+
+def font_glyphs(source: Path) -> set[int]:
+    """Every code point the font file `source` has a glyph for."""
+    with ttLib.TTFont(source) as font:
+        return set(font.getBestCmap())
+
+
 def subset_font(source: Path, target: Path, glyphs: list[int]) -> None:
     """`source` (a TrueType font) cut down to the code points `glyphs`, as WOFF at `target`."""
     options = subset.Options(flavor="woff", layout_features=[], name_IDs=["*"])
@@ -94,7 +109,8 @@ def write_icons(app: Sphinx, builder) -> None:
     """``_static/icons/``: the two subset fonts and ``icons.css``."""
     if builder.format != "html":
         return
-    points = codepoints((THEME_STATIC / "styles/pydata-sphinx-theme.css").read_text("utf-8"))
+    css = (THEME_STATIC / "styles/pydata-sphinx-theme.css").read_text("utf-8")
+    points, drawn = codepoints(css), theme_glyphs(css)
     unknown = [n for names in ICONS.values() for n in names if n not in points]
     if unknown:
         raise ValueError(f"ICONS names icons the theme does not have: {unknown}")
@@ -104,7 +120,8 @@ def write_icons(app: Sphinx, builder) -> None:
     for font, names in ICONS.items():
         stem, family, weight, _ = FONTS[font]
         source = THEME_STATIC / "vendor/fontawesome/webfonts" / f"{stem}.ttf"
-        subset_font(source, out / f"{stem}.woff", sorted({points[n] for n in names}))
+        glyphs = {points[n] for n in names} | (drawn & font_glyphs(source))
+        subset_font(source, out / f"{stem}.woff", sorted(glyphs))
         rules.append(
             f'@font-face{{font-family:"{family}";font-style:normal;font-weight:{weight};'
             f'font-display:block;src:url({stem}.woff) format("woff")}}'

@@ -279,6 +279,7 @@ class Tab:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)  # local requests that failed or got >= 400
+    fonts: list[str] = field(default_factory=list)  # the URL of every font the page asked for
     expected_status: dict[str, int] = field(default_factory=dict)  # url → an expected error code
 
     def goto(self, doc: str, *, wait_until: str = "networkidle"):
@@ -313,6 +314,8 @@ def tab(browser, site_server: SiteServer) -> Iterator[Tab]:
     def on_request(request) -> None:
         if not is_local(request.url):
             record.external.append(request.url)
+        if request.resource_type == "font":
+            record.fonts.append(request.url)
 
     def on_console(message) -> None:
         if message.type != "error":
