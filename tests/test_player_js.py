@@ -315,6 +315,37 @@ def test_filmstrip_holds_evenly_spaced_decoded_frames_first_and_last(
     assert Player(page, root).frame() == 0
 
 
+# Records every Content-Security-Policy violation on the page, before any script runs.
+RECORD_VIOLATIONS = """window.violations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.violations.push(e.blockedURI));"""
+
+
+def test_a_host_that_forbids_fetching_data_urls_still_gets_every_frame(
+    page, fragment, encoded, tmp_path
+):
+    """The player reads each frame's PNG by fetching its data: URL (off the main thread); a
+    notebook front end whose Content-Security-Policy forbids that (connect-src) gets the same
+    frames, read in the page, on screen and in the filmstrip."""
+    page.add_init_script(RECORD_VIOLATIONS)
+    policy = '<meta http-equiv="Content-Security-Policy" content="connect-src \'none\'">'
+    path = tmp_path / "player.html"
+    path.write_text(
+        standalone_page(fragment, "Player").replace("<head>", "<head>\n" + policy, 1), "utf-8"
+    )
+    page.goto(path.as_uri(), wait_until="load")
+    root = page.locator(".descent-anim")
+    wait_for_filmstrip(page, root)
+    blocked = page.evaluate("window.violations")
+    assert blocked and all(url == "data" or url.startswith("data:") for url in blocked), blocked
+    player = Player(page, root)
+    for k in (NOISY, 0, COUNT - 1, 11):
+        player.seek(k)
+        player.shows(k, encoded)
+    for cell in root.evaluate(READ_FILMSTRIP):
+        rgba = np.array(cell["pixels"], np.uint8).reshape(HEIGHT, WIDTH, 4)
+        assert np.array_equal(rgba, decode_frame(encoded, cell["frame"])), cell["frame"]
+
+
 def test_printed_player_is_its_filmstrip_without_controls(page, fragment, tmp_path):
     """In print media the filmstrip shows, and the live frame and the controls do not."""
     open_page(page, tmp_path, fragment)

@@ -23,18 +23,20 @@
 // the root data-filmstrip="ready", the signal a PDF printer waits for.
 //
 // What runs after the page has loaded (reading the data, making the frames into images, the
-// filmstrip) works in slices of a few milliseconds and gives the browser a turn in between, so
-// that it makes no long task: on a phone a task over 50 ms delays the reader's taps (Lighthouse
-// counts it as blocking time, on a CPU 4× slower than a desktop's).
+// filmstrip) makes no long task: on a phone a task over 50 ms delays the reader's taps
+// (Lighthouse counts it as blocking time, on a CPU 4× slower than a desktop's). The PNGs are
+// read (fetch) and decoded (createImageBitmap) off the main thread, and the rest works in
+// slices of a few milliseconds with a turn for the browser in between.
 (() => {
   "use strict";
 
-  // Frame k composited over frame k - 1 on the 2D context `pen`: at[k] is null for a keyframe,
-  // else [x, y, replace] for a delta; a keyframe, or a replacing delta, first clears what it
-  // covers (it may be translucent). The one place frames are composited, on screen and on paper.
-  const drawFrame = (pen, pictures, at, k) => {
-    const picture = pictures[k], [x, y, replace] = at[k] || [0, 0, 1];
-    if (!at[k]) pen.clearRect(0, 0, pen.canvas.width, pen.canvas.height);
+  // A frame's picture (null for "same as before") composited over the frame before on the 2D
+  // context `pen`, where `place` (its at[k]) says: null for a keyframe, else [x, y, replace] for a
+  // delta; a keyframe, or a replacing delta, first clears what it covers (it may be
+  // translucent). The one place frames are composited, on screen and on paper.
+  const drawFrame = (pen, picture, place) => {
+    const [x, y, replace] = place || [0, 0, 1];
+    if (!place) pen.clearRect(0, 0, pen.canvas.width, pen.canvas.height);
     else if (replace && picture) pen.clearRect(x, y, picture.width, picture.height);
     if (picture) pen.drawImage(picture, x, y);
   };
@@ -60,19 +62,17 @@
   };
 
   // The print-only filmstrip of one player: FILMSTRIP_FRAMES frames (or all, if fewer), first
-  // and last included, each under its label, composited from the player's own frames
-  // (pictures: decoded images, null for "same as before"; at: where each is drawn).
+  // and last included, each under its label, composited from the player's own frames (pngs:
+  // each frame's PNG as a Blob, null for "same as before"; at: where each is drawn). Each PNG is
+  // decoded by createImageBitmap, off the main thread (drawing an <img> decodes it on it).
   const FILMSTRIP_FRAMES = 6;
-  const filmstrip = async (root, { alt, labels, at, pictures, width, height }) => {
-    const count = pictures.length;
+  const filmstrip = async (root, { alt, labels, at, pngs, width, height }) => {
+    const count = pngs.length;
     const n = Math.min(FILMSTRIP_FRAMES, count);
     const wanted = new Set();
     for (let j = 0; j < n; j++) wanted.add(n === 1 ? 0 : Math.round((j * (count - 1)) / (n - 1)));
     const canvas = Object.assign(document.createElement("canvas"), { width, height });
-    // A canvas in memory (willReadFrequently), read back after each frame: the browser draws a
-    // canvas only when it is read, and would otherwise decode and draw a whole segment's frames
-    // in the one task of toBlob; read back at once, each frame's cost falls in its own slice.
-    const pen = canvas.getContext("2d", { willReadFrequently: true });
+    const pen = canvas.getContext("2d");
     const make = (tag, props) => Object.assign(document.createElement(tag), props);
     const grid = make("figure", { className: "descent-filmstrip" });
     grid.style.setProperty("--descent-columns", width > 1.8 * height ? 2 : 3);
@@ -80,9 +80,9 @@
     let drawn = -1;
     for (const k of [...wanted].sort((a, b) => a - b)) {
       for (const j of framesUpTo(at, drawn, k)) {
-        await pause();
-        drawFrame(pen, pictures, at, j);
-        pen.getImageData(0, 0, 1, 1);
+        const picture = pngs[j] && (await createImageBitmap(pngs[j]));
+        drawFrame(pen, picture, at[j]);
+        picture?.close();
       }
       drawn = k;
       const cell = make("figure", { className: "descent-filmstrip-frame" });
@@ -103,14 +103,31 @@
     root.dataset.filmstrip = "ready";
   };
 
+  // The response to fetching `url`, or an error naming it.
+  const fetchOk = async (url) => {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
+    return response;
+  };
+
+  // A frame's PNG as a Blob, from its URL (a data: URL in a notebook and for every frame but
+  // the first on the site): fetched, or read here from a data: URL where fetch fails (a host
+  // whose Content-Security-Policy forbids fetching data: URLs, connect-src).
+  const DATA_PNG = "data:image/png;base64,";
+  const png = (src) =>
+    fetchOk(src).then(
+      (response) => response.blob(),
+      (error) => {
+        if (!src.startsWith(DATA_PNG)) throw error;
+        const bytes = Uint8Array.from(atob(src.slice(DATA_PNG.length)), (c) => c.charCodeAt(0));
+        return new Blob([bytes], { type: "image/png" });
+      },
+    );
+
   // The player's data: parsed from its JSON block, or fetched from the file its data-src names.
-  const readData = (block) => {
+  const readData = async (block) => {
     const url = block.dataset.src;
-    if (!url) return Promise.resolve(JSON.parse(block.textContent));
-    return fetch(url).then((response) => {
-      if (!response.ok) throw new Error(`${url}: ${response.status} ${response.statusText}`);
-      return response.json();
-    });
+    return url ? (await fetchOk(url)).json() : JSON.parse(block.textContent);
   };
 
   const start = (root) => {
@@ -121,17 +138,24 @@
     const count = Number(slider.max) + 1;
     // The data are read, and the frames decoded, when first needed or once the page has
     // loaded: decoding hundreds of images must not hold up the page's load. The frames are
-    // ready once framesReady() resolves; then the filmstrip is made.
-    let data = null, pictures = null, decoded = null;
-    const picture = (src) => src && Object.assign(new Image(), { src });
+    // ready once framesReady() resolves; then the filmstrip is made. Each frame's PNG is read
+    // from its data: URL by fetch, off the main thread (an <img> given the data: URL reads it on
+    // the main thread), and shown through a blob: URL.
+    let data = null, pngs = null, pictures = null, decoded = null;
     const decode = async (read) => {
       data = read;
-      const found = [picture(img.getAttribute("src"))];
+      const reading = [png(img.getAttribute("src"))];
       for (const frame of data.rest) {
         await pause();
-        found.push(picture(frame && "data:image/png;base64," + frame));
+        reading.push(frame && png(DATA_PNG + frame));
       }
-      await Promise.all(found.map((p) => p && p.decode()));
+      pngs = await Promise.all(reading);
+      const found = [];
+      for (const blob of pngs) {
+        await pause();
+        found.push(blob && Object.assign(new Image(), { src: URL.createObjectURL(blob) }));
+      }
+      await Promise.all(found.map((picture) => picture && picture.decode()));
       pictures = found;
     };
     const framesReady = () => (decoded ??= readData($("data")).then(decode));
@@ -139,7 +163,7 @@
     const later = () =>
       framesReady().then(() => {
         const { alt, labels, at } = data;
-        return filmstrip(root, { alt, labels, at, pictures, width, height });
+        return filmstrip(root, { alt, labels, at, pngs, width, height });
       });
     // Once the page has loaded and painted (the browser is idle), whether or not the player
     // is in view. Without its data (a site opened from disk: browsers fetch no file:// URL)
@@ -158,7 +182,7 @@
     const paint = () => {
       if (shown === i) return;
       const { alt, labels, at } = data;
-      for (const k of framesUpTo(at, drawn, i)) drawFrame(pen, pictures, at, k);
+      for (const k of framesUpTo(at, drawn, i)) drawFrame(pen, pictures[k], at[k]);
       drawn = shown = i;
       img.src = canvas.toDataURL();
       img.alt = alt + " Showing " + labels[i] + ".";
