@@ -16,7 +16,13 @@ uses them. This extension
    (Chromium loads lazy images before it prints.)
 3. links sphinx-design's stylesheet (55 kB) and tab script only on the pages that use one of
    its components (an element with an ``sd-…`` class): Jupyter Book turns the extension on for
-   every book, and this one uses none of it so far.
+   every book, and this one uses none of it so far;
+4. resolves the colour theme in the page's first script (``templates/theme-mode.html``, in
+   place of the theme's own): the theme's sets ``data-theme="auto"`` on a first visit, and its
+   script sets ``light`` or ``dark`` once the page is parsed, restyling the whole page a second
+   time in the middle of loading (book/sgd.html, 7 Lighthouse runs each, alternating: mobile
+   performance 91 → 92 and first contentful paint 2.80 → 2.69 s, medians), and showing a
+   dark-mode reader the light theme until then.
 
 Measured and not kept: loading the head's scripts ``defer`` brought the first paint earlier but
 moved the page's long parse-and-layout task after it, into Lighthouse's total blocking time
@@ -36,6 +42,7 @@ from markupsafe import Markup
 from PIL import Image
 from sphinx.application import Sphinx
 
+THEME_MODE_SCRIPT = re.compile(r'\s*<script data-cfasync="false">.*?</script>', re.DOTALL)
 SEARCH_SCRIPT = re.compile(
     r'\s*<script src="[^"]*(_static/searchtools\.js|_static/language_data\.js|searchindex\.js)">'
     r"</script>"
@@ -122,10 +129,21 @@ def without_search_scripts(html: str, search_as_you_type: object) -> Markup:
     return Markup(SEARCH_SCRIPT.sub("", str(html)))
 
 
+def without_theme_mode_script(html: str) -> Markup:
+    """`html` (the theme's ``css`` block) without its script that sets ``data-mode`` and
+    ``data-theme`` (``templates/theme-mode.html`` takes its place); an error if it has none,
+    or more than one: a theme that changed its head must be looked at again."""
+    found = len(THEME_MODE_SCRIPT.findall(str(html)))
+    if found != 1:
+        raise ValueError(f"the theme's css block has {found} data-cfasync scripts, expected 1")
+    return Markup(THEME_MODE_SCRIPT.sub("", str(html)))
+
+
 def add_template_filter(app: Sphinx) -> None:
     templates = getattr(app.builder, "templates", None)
     if templates is not None and hasattr(templates, "environment"):
         templates.environment.filters["without_search_scripts"] = without_search_scripts
+        templates.environment.filters["without_theme_mode_script"] = without_theme_mode_script
 
 
 def setup(app: Sphinx) -> dict:

@@ -317,7 +317,9 @@ def test_filmstrip_holds_evenly_spaced_decoded_frames_first_and_last(
 
 # Records every Content-Security-Policy violation on the page, before any script runs.
 RECORD_VIOLATIONS = """window.violations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.violations.push(e.blockedURI));"""
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.violations.push(e.blockedURI);
+});"""
 
 
 def test_a_host_that_forbids_fetching_data_urls_still_gets_every_frame(

@@ -10,6 +10,7 @@ mode switches and sticks; search finds "gradient"; the 404 page and the site's r
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import numpy as np
@@ -301,6 +302,26 @@ def test_dark_mode_toggles_and_sticks(tab: Tab) -> None:
     page.reload(wait_until="networkidle")
     assert page.evaluate(state)[1] == "dark", "dark mode is forgotten on reload"
     assert not tab.problems(), problems_message(tab, "intro (theme switch)")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_first_paint_already_has_the_readers_colour_theme(browser, site_server, scheme) -> None:
+    """On a first visit (nothing stored), the page's own first script resolves the theme from
+    the reader's colour scheme: with the theme's scripts never run, ``data-theme`` is already
+    "light" or "dark" (the theme's script would otherwise restyle the page from "auto" once
+    it has loaded), and the page's background is the theme's."""
+    context = browser.new_context(color_scheme=scheme, service_workers="block")
+    try:
+        theme_js = re.compile(r"/_static/scripts/(bootstrap|pydata-sphinx-theme)\.js")
+        context.route(theme_js, lambda route: route.abort())
+        page = context.new_page()
+        page.goto(site_server.url(intro_doc()), wait_until="load")
+        data = dict(page.evaluate("() => Object.entries(document.documentElement.dataset)"))
+        assert (data.get("mode"), data.get("theme")) == ("auto", scheme), data
+        background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
+        assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background
+    finally:
+        context.close()
 
 
 def test_search_finds_gradient(tab: Tab, site_root) -> None:
