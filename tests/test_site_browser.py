@@ -316,7 +316,7 @@ def test_first_paint_already_has_the_readers_colour_theme(browser, site_server, 
         context.route(theme_js, lambda route: route.abort())
         page = context.new_page()
         page.goto(site_server.url(intro_doc()), wait_until="load")
-        data = dict(page.evaluate("() => Object.entries(document.documentElement.dataset)"))
+        data = page.evaluate("() => ({ ...document.documentElement.dataset })")
         assert (data.get("mode"), data.get("theme")) == ("auto", scheme), data
         background = page.evaluate("() => getComputedStyle(document.body).backgroundColor")
         assert (background == "rgb(255, 255, 255)") == (scheme == "light"), background

@@ -78,7 +78,7 @@
     grid.style.setProperty("--descent-columns", width > 1.8 * height ? 2 : 3);
     const shown = [];
     let drawn = -1;
-    for (const k of [...wanted].sort((a, b) => a - b)) {
+    for (const k of wanted) {  // in ascending order, as added
       for (const j of framesUpTo(at, drawn, k)) {
         const picture = pngs[j] && (await createImageBitmap(pngs[j]));
         drawFrame(pen, picture, at[j]);
@@ -138,9 +138,8 @@
     const count = Number(slider.max) + 1;
     // The data are read, and the frames decoded, when first needed or once the page has
     // loaded: decoding hundreds of images must not hold up the page's load. The frames are
-    // ready once framesReady() resolves; then the filmstrip is made. Each frame's PNG is read
-    // from its data: URL by fetch, off the main thread (an <img> given the data: URL reads it on
-    // the main thread), and shown through a blob: URL.
+    // ready once framesReady() resolves; then the filmstrip is made. Each frame is read by
+    // png() and shown through a blob: URL.
     let data = null, pngs = null, pictures = null, decoded = null;
     const decode = async (read) => {
       data = read;
