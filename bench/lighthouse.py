@@ -6,12 +6,15 @@ Debian's Chromium headless against the site served gzip-compressed under the Pag
 (:func:`harness.serve_site`). Its default mobile profile simulates a slow phone (slow 4G, 4×
 CPU slowdown) from a trace taken on this host, so a score moves with the host's load: every page
 is measured `runs` times and the median kept, and the benchmark index says how fast the host was.
+Chromium runs with its own default features, which Lighthouse's launcher would change in one way
+that holds the first paint back by whole seconds: see :func:`chrome_flags`.
 
 Command line (one site, quick): ``python bench/lighthouse.py _build/html [page …]``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -26,7 +29,54 @@ from measure import median
 
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
-CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu"
+BROWSER_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu")
+# Chromium features that chrome-launcher turns off and that Chromium keeps on by default.
+KEEP_ENABLED = frozenset({"RenderDocument"})
+DISABLE_FEATURES = "--disable-features="
+LAUNCHER_FLAGS_JS = (
+    "import {Launcher} from 'chrome-launcher';console.log(JSON.stringify(Launcher.defaultFlags()));"
+)
+
+
+@functools.cache
+def launcher_flags() -> tuple[str, ...]:
+    """The flags chrome-launcher (Lighthouse's, in ``node_modules``) gives Chromium on every
+    run (``Launcher.defaultFlags()``). Raises RuntimeError if Node cannot read them."""
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", LAUNCHER_FLAGS_JS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode:
+        raise RuntimeError(f"chrome-launcher's default flags: {done.stderr.strip()[-400:]}")
+    return tuple(json.loads(done.stdout))
+
+
+def chrome_flags(defaults: tuple[str, ...] | None = None) -> str:
+    """Lighthouse's ``--chrome-flags``: :data:`BROWSER_FLAGS`, and chrome-launcher's
+    ``--disable-features`` list (`defaults`, or :func:`launcher_flags`) restated without
+    :data:`KEEP_ENABLED` (Chromium reads the last ``--disable-features``; it wins over
+    ``--enable-features``).
+
+    chrome-launcher 1.2.1 (Lighthouse 12.2.3's) turns RenderDocument off (GoogleChrome/
+    lighthouse#16363, #16696), a workaround for older Chrome; Chromium has it on by default, and
+    Puppeteer (puppeteer/puppeteer#14745) and Playwright (microsoft/playwright#40127) stopped
+    turning it off for Chromium 147 and later. With it off, this host's Chromium 150 held a
+    page's first frame back until whole seconds after ``load`` (book/intro.html: first paint
+    0.9–1.9 s after ``load`` in 21 of 23 runs; with it on, at most 30 ms after ``load`` in 14 of
+    14), the symptom reported as GoogleChrome/lighthouse#17148; Lighthouse's simulation then
+    counts every task before that paint into the first contentful paint. A default Jupyter Book
+    is measured with the same flags."""
+    flags = list(BROWSER_FLAGS)
+    for flag in launcher_flags() if defaults is None else defaults:
+        if flag.startswith(DISABLE_FEATURES):
+            features = flag.removeprefix(DISABLE_FEATURES).split(",")
+            kept = [f for f in features if f.split(":")[0] not in KEEP_ENABLED]
+            if kept != features:
+                flags.append(DISABLE_FEATURES + ",".join(kept))
+    return " ".join(flags)
 
 
 def audit(url: str, *, desktop: bool = False) -> dict:
@@ -43,7 +93,7 @@ def audit(url: str, *, desktop: bool = False) -> dict:
             "--output=json",
             f"--output-path={out}",
             f"--only-categories={','.join(CATEGORIES)}",
-            f"--chrome-flags={CHROME_FLAGS}",
+            f"--chrome-flags={chrome_flags()}",
             *(["--preset=desktop"] if desktop else []),
         ]
         env = {**os.environ, "CHROME_PATH": chromium()}

@@ -21,6 +21,7 @@ import budgets
 import buildlog
 import builds
 import harness
+import lighthouse
 import loadtime
 import measure
 import phases
@@ -372,3 +373,35 @@ def test_the_reference_source_is_not_where_its_build_goes() -> None:
     import pagespeed
 
     assert not pagespeed.REFERENCE_DIR.is_relative_to(builds.BENCH / "reference")
+
+
+def test_lighthouse_runs_chromium_with_render_document_on() -> None:
+    """chrome-launcher's --disable-features list is restated without RenderDocument (Chromium
+    reads the last --disable-features): the launcher's other features stay off, in its order, a
+    feature given with parameters counts as itself, and nothing is added when the launcher
+    leaves RenderDocument on."""
+    browser = list(lighthouse.BROWSER_FLAGS)
+    launcher = ("--disable-features=Translate,RenderDocument,MediaRouter", "--no-first-run")
+    assert lighthouse.chrome_flags(launcher).split() == [
+        *browser,
+        "--disable-features=Translate,MediaRouter",
+    ]
+    with_parameters = ("--disable-features=RenderDocument:level/all-frames,Translate",)
+    assert lighthouse.chrome_flags(with_parameters).split() == [
+        *browser,
+        "--disable-features=Translate",
+    ]
+    assert (
+        lighthouse.chrome_flags(("--disable-features=Translate", "--no-first-run")).split()
+        == browser
+    )
+
+
+def test_lighthouse_reads_the_installed_launchers_flags() -> None:
+    """The installed chrome-launcher's own defaults (npm ci): it turns features off, and the
+    flags Lighthouse gets keep all of them off but RenderDocument."""
+    (launcher,) = [f for f in lighthouse.launcher_flags() if f.startswith("--disable-features=")]
+    (ours,) = [f for f in lighthouse.chrome_flags().split() if f.startswith("--disable-features=")]
+    theirs = set(launcher.removeprefix("--disable-features=").split(","))
+    assert "RenderDocument" in theirs
+    assert set(ours.removeprefix("--disable-features=").split(",")) == theirs - {"RenderDocument"}
