@@ -142,13 +142,15 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
     from descent import animation as animation_module
 
     created: list = []
-    original_init = animation_module.JsAnimation.__init__
 
-    def recording_init(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        created.append(self)
+    # Every JsAnimation made, however: JsAnimation.of() (the player of any matplotlib
+    # animation, as descent.use_player() shows one) makes its instance without __init__.
+    def recording_new(cls, *args, **kwargs):
+        made = object.__new__(cls)
+        created.append(made)
+        return made
 
-    animation_module.JsAnimation.__init__ = recording_init
+    animation_module.JsAnimation.__new__ = recording_new
     # The chapter may render the default jshtml itself (to compare): keep it, don't render twice.
     original_default = animation_module.JsAnimation.default_jshtml
     rendered: dict[int, str] = {}

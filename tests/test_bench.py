@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import os
 import statistics
 from importlib.metadata import version
 from pathlib import Path
@@ -405,3 +406,26 @@ def test_lighthouse_reads_the_installed_launchers_flags() -> None:
     theirs = set(launcher.removeprefix("--disable-features=").split(","))
     assert "RenderDocument" in theirs
     assert set(ours.removeprefix("--disable-features=").split(",")) == theirs - {"RenderDocument"}
+
+
+def test_a_chapter_rerun_makes_the_animations_it_shows_through_the_player(tmp_path: Path) -> None:
+    """A matplotlib FuncAnimation that ends a cell after ``descent.use_player()`` is played by
+    a JsAnimation made by ``JsAnimation.of()``, without ``__init__``: the bench's re-run of the
+    chapter measures it too (it missed it, and called the page's animation not reproduced)."""
+    import nbformat
+
+    code = [
+        "import descent, matplotlib.pyplot as plt\nfrom matplotlib.animation import FuncAnimation",
+        "descent.use_player()",
+        "fig, ax = plt.subplots(figsize=(1, 1), dpi=40)\n(dot,) = ax.plot([0], [0], 'o')\n"
+        "descent.describe(fig, alt='A dot moving right.', caption='A dot.')",
+        "FuncAnimation(fig, lambda i: dot.set_xdata([i]), frames=range(3), interval=50)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(notebook, path)
+    env = {**os.environ, "PYTHONPATH": str(harness.ROOT / "src")}
+    result = animations.measure_chapter(path, tmp_path, tmp_path / "out", env=env)
+    assert result["errors"] == []
+    (measured,) = result["animations"]
+    assert (measured["frames"], measured["alt"]) == (3, "A dot moving right.")
