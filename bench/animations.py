@@ -142,15 +142,23 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
     from descent import animation as animation_module
 
     created: list = []
+    JsAnimation = animation_module.JsAnimation
+    original_init, original_of = JsAnimation.__init__, JsAnimation.of.__func__
 
-    # Every JsAnimation made, however: JsAnimation.of() (the player of any matplotlib
-    # animation, as descent.use_player() shows one) makes its instance without __init__.
-    def recording_new(cls, *args, **kwargs):
-        made = object.__new__(cls)
+    # Every JsAnimation made, by either constructor, once it is made (a call that raises makes
+    # none): JsAnimation.of() (the player of any matplotlib animation, as descent.use_player()
+    # shows one) makes its instance without __init__.
+    def recording_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        created.append(self)
+
+    def recording_of(cls, *args, **kwargs):
+        made = original_of(cls, *args, **kwargs)
         created.append(made)
         return made
 
-    animation_module.JsAnimation.__new__ = recording_new
+    JsAnimation.__init__ = recording_init
+    JsAnimation.of = classmethod(recording_of)
     # The chapter may render the default jshtml itself (to compare): keep it, don't render twice.
     original_default = animation_module.JsAnimation.default_jshtml
     rendered: dict[int, str] = {}

@@ -71,12 +71,25 @@ class Budget:
         }
 
 
+def unmeasured_animations(f: Facts) -> list[str]:
+    """The content ids of the pages' animations that the bench did not measure."""
+    measured = {a["id"] for a in f.animations}
+    shown = dict.fromkeys(i for page in f.pages for i in page["animations"])
+    return [i for i in shown if i not in measured]
+
+
 def _animation_bytes(f: Facts) -> tuple[float | None, str]:
+    missing = unmeasured_animations(f)
+    if missing:
+        return NAN, f"not measured: {', '.join(missing)}"
     worst = max((max(a["ratio_html"], a["ratio_frames"]) for a in f.animations), default=None)
     return worst, f"worst {ratio(worst)} over {len(f.animations)} animation(s)"
 
 
 def _animation_loss(f: Facts) -> tuple[float | None, str]:
+    missing = unmeasured_animations(f)
+    if missing:
+        return NAN, f"not measured: {', '.join(missing)}"
     psnrs = [a["psnr_min_db"] for a in f.animations]
     if psnrs and None not in psnrs:
         return min(psnrs), f"worst frame {db(min(psnrs))}"

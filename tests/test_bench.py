@@ -26,6 +26,7 @@ import lighthouse
 import loadtime
 import measure
 import phases
+import report as report_module
 
 ROOT = Path("/repo")
 ESC = "\x1b[01m"
@@ -248,7 +249,7 @@ def facts(**changes) -> budgets.Facts:
     run.edits = [a_build(9.0, ["book/a"])]
     chapter = {"chapter": "book/b", "kernel_imported": ["fastai"], "mentions_fastai": True}
     calibration = {"descent_imports_fastai": False, "import_fastai_s": 4.0}
-    pages = [{"page": "book/a.html", "raw": 9_000_000, "gzip": 1_400_000, "animations": []}]
+    pages = [{"page": "book/a.html", "raw": 9_000_000, "gzip": 1_400_000, "animations": ["anim-a"]}]
     load = {"page": "book/a.html", "ratio": {"loopback": 0.45, "throttled": 0.2}}
     fields = dict(
         builds=run,
@@ -256,7 +257,7 @@ def facts(**changes) -> budgets.Facts:
         chapters=[chapter],
         kernels={"book/b": ["fastai"]},
         pages=pages,
-        animations=[{"ratio_html": 0.1, "ratio_frames": 0.2, "psnr_min_db": 45.0}],
+        animations=[{"id": "anim-a", "ratio_html": 0.1, "ratio_frames": 0.2, "psnr_min_db": 45.0}],
         load=load,
         load_page=pages[0],
         cold_reference=reference(run.colds, [200.0]),
@@ -329,11 +330,20 @@ def test_budgets_fail_what_could_not_be_measured_and_skip_what_does_not_exist() 
     run.colds = [a_build(10.0, [], returncode=1)]
     run.rebuilds = []
     run.edits = []
-    unmeasured = [{"ratio_html": 0.1, "ratio_frames": 0.1, "psnr_min_db": None}]
+    unmeasured = [{"id": "anim-a", "ratio_html": 0.1, "ratio_frames": 0.1, "psnr_min_db": None}]
     found = verdicts(facts(builds=run, animations=unmeasured, load=None))
     assert found[:9] == [True, False, False, None, None, False, True, True, False]
     nothing = verdicts(facts(animations=[], pages=[], load=None, load_page=None))
     assert nothing[:2] == [None, None] and nothing[7:9] == [None, None]
+
+
+def test_an_animation_on_a_page_that_the_bench_did_not_measure_fails_both_budgets() -> None:
+    """A page's animation missing from the re-run's measurements (not reproduced byte for byte)
+    fails the bytes and the loss budgets, naming it; the others it measured do not hide it."""
+    page = {"page": "book/a.html", "raw": 1, "gzip": 1, "animations": ["anim-a", "anim-b"]}
+    rows = budgets.check_all(facts(pages=[page]))
+    assert [row["pass"] for row in rows[:2]] == [False, False]
+    assert all("not measured: anim-b" in row["detail"] for row in rows[:2])
 
 
 def test_cold_build_against_the_reference_and_lighthouse_budgets() -> None:
@@ -411,7 +421,8 @@ def test_lighthouse_reads_the_installed_launchers_flags() -> None:
 def test_a_chapter_rerun_makes_the_animations_it_shows_through_the_player(tmp_path: Path) -> None:
     """A matplotlib FuncAnimation that ends a cell after ``descent.use_player()`` is played by
     a JsAnimation made by ``JsAnimation.of()``, without ``__init__``: the bench's re-run of the
-    chapter measures it too (it missed it, and called the page's animation not reproduced)."""
+    chapter measures it too (it missed it, and called the page's animation not reproduced);
+    a constructor call that raises adds nothing half-made."""
     import nbformat
 
     code = [
@@ -421,7 +432,14 @@ def test_a_chapter_rerun_makes_the_animations_it_shows_through_the_player(tmp_pa
         "descent.describe(fig, alt='A dot moving right.', caption='A dot.')",
         "FuncAnimation(fig, lambda i: dot.set_xdata([i]), frames=range(3), interval=50)",
     ]
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
+    cells = [nbformat.v4.new_code_cell(c) for c in code]
+    # a construction that raises (in a cell expected to raise) makes no animation to measure
+    failing = (
+        "from descent.animation import JsAnimation\n"
+        "JsAnimation.of(FuncAnimation(fig, print, frames=range(2)), alt=' ')  # blank alt"
+    )
+    cells.append(nbformat.v4.new_code_cell(failing, metadata={"tags": ["raises-exception"]}))
+    notebook = nbformat.v4.new_notebook(cells=cells)
     path = tmp_path / "chapter.ipynb"
     nbformat.write(notebook, path)
     env = {**os.environ, "PYTHONPATH": str(harness.ROOT / "src")}
@@ -429,3 +447,25 @@ def test_a_chapter_rerun_makes_the_animations_it_shows_through_the_player(tmp_pa
     assert result["errors"] == []
     (measured,) = result["animations"]
     assert (measured["frames"], measured["alt"]) == (3, "A dot moving right.")
+
+
+def test_the_report_counts_the_runs_that_painted_only_after_load() -> None:
+    """Each mobile run's first paint relative to `load` (Lighthouse's observed metrics) is
+    kept, and the report counts those more than half a second late, over both books."""
+    report = {
+        "categories": {c: {"score": 1.0} for c in lighthouse.CATEGORIES},
+        "audits": {
+            "first-contentful-paint": {"numericValue": 1500},
+            "largest-contentful-paint": {"numericValue": 2000},
+            "total-byte-weight": {"numericValue": 90_000},
+            "metrics": {"details": {"items": [{"observedFirstPaint": 2250, "observedLoad": 300}]}},
+        },
+        "environment": {"benchmarkIndex": 2500},
+    }
+    late = lighthouse.summarise(report)
+    assert late["paint_after_load_s"] == pytest.approx(1.95)
+    early = {**late, "paint_after_load_s": -0.04}
+    row = lighthouse.median_run([late, early, early])
+    assert row["paint_after_load_runs"] == [pytest.approx(1.95), -0.04, -0.04]
+    text = report_module._late_paints([row, {**row, "paint_after_load_runs": [0.1]}])
+    assert text.startswith("First paint more than 0.5 s after `load` in 1 of 4 mobile runs")
