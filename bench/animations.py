@@ -139,10 +139,9 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
     sys.path.insert(0, str(cwd))
     from IPython.core.interactiveshell import InteractiveShell
 
-    from descent import animation as animation_module
+    from descent.animation import JsAnimation
 
     created: list = []
-    JsAnimation = animation_module.JsAnimation
     original_init, original_of = JsAnimation.__init__, JsAnimation.of.__func__
 
     # Every JsAnimation made, by either constructor, once it is made (a call that raises makes
@@ -160,7 +159,7 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
     JsAnimation.__init__ = recording_init
     JsAnimation.of = classmethod(recording_of)
     # The chapter may render the default jshtml itself (to compare): keep it, don't render twice.
-    original_default = animation_module.JsAnimation.default_jshtml
+    original_default = JsAnimation.default_jshtml
     rendered: dict[int, str] = {}
 
     def remembered_default(self):
@@ -168,7 +167,7 @@ def run_chapter(notebook: Path, cwd: Path, out_dir: Path) -> dict:
             rendered[id(self)] = original_default(self)
         return rendered[id(self)]
 
-    animation_module.JsAnimation.default_jshtml = remembered_default
+    JsAnimation.default_jshtml = remembered_default
     shell = InteractiveShell.instance()
     cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
     errors = []

@@ -379,7 +379,8 @@ def _lighthouse(r: dict) -> str:
     lh = r.get("lighthouse") or {}
     if not lh.get("ours"):
         return "## Lighthouse\n\nNot measured."
-    indexes = [row["benchmark_index"] for row in lh["ours"] + lh.get("default", [])]
+    both = lh["ours"] + lh.get("default", [])
+    indexes = [row["benchmark_index"] for row in both]
     intro = (
         "Lighthouse 12 on every page, served gzip-compressed from 127.0.0.1 under `/descent/`: "
         "mobile profile, median of 3 runs (each run's score in brackets; FCP, LCP and bytes "
@@ -391,7 +392,7 @@ def _lighthouse(r: dict) -> str:
         "(`bench/lighthouse.py`); the launcher's other disabled features stay off, and both "
         "books are measured alike."
     )
-    intro += " " + _late_paints(lh["ours"] + lh.get("default", []))
+    intro += " " + _late_paints(both)
     default = lh.get("default") or []
     body = f"### This book\n\n{table(LIGHTHOUSE_HEADER, _lighthouse_rows(lh['ours']))}"
     if default:
